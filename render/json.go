@@ -1,0 +1,368 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Kind is the JSON type of a Node.
+type Kind uint8
+
+// The JSON types a Node can hold.
+const (
+	Null Kind = iota
+	String
+	Number
+	Bool
+	Object
+	Array
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Null:
+		return "null"
+	case String:
+		return "string"
+	case Number:
+		return "number"
+	case Bool:
+		return "boolean"
+	case Object:
+		return "object"
+	case Array:
+		return "array"
+	}
+	return "unknown"
+}
+
+// Node is one JSON value. Objects keep their members in document order, so
+// that a rendered task definition reads like the template it came from and
+// diffs cleanly against it; encoding/json's maps would sort or shuffle them.
+type Node struct {
+	Kind Kind
+	// Str is the text of a String, or the literal of a Number as written.
+	Str string
+	// Bool is the value of a Bool.
+	Bool bool
+	// Members are the key/value pairs of an Object, in document order.
+	Members []Member
+	// Items are the elements of an Array.
+	Items []*Node
+}
+
+// Member is one key/value pair of a JSON object.
+type Member struct {
+	Key   string
+	Value *Node
+}
+
+// NewString returns a String node.
+func NewString(s string) *Node { return &Node{Kind: String, Str: s} }
+
+// NewObject returns an Object node with the given members.
+func NewObject(members ...Member) *Node { return &Node{Kind: Object, Members: members} }
+
+// Get returns the value of key in an Object, or nil when the key is absent,
+// its value is null, or n is not an Object.
+func (n *Node) Get(key string) *Node {
+	if n == nil || n.Kind != Object {
+		return nil
+	}
+	for _, m := range n.Members {
+		if m.Key == key {
+			if m.Value.Kind == Null {
+				return nil
+			}
+			return m.Value
+		}
+	}
+	return nil
+}
+
+// GetString returns the value of key when it is a String, and "" otherwise.
+func (n *Node) GetString(key string) string {
+	if v := n.Get(key); v != nil && v.Kind == String {
+		return v.Str
+	}
+	return ""
+}
+
+// Set replaces the value of key in an Object, or appends the key when it is
+// absent.
+func (n *Node) Set(key string, v *Node) {
+	for i, m := range n.Members {
+		if m.Key == key {
+			n.Members[i].Value = v
+			return
+		}
+	}
+	n.Members = append(n.Members, Member{Key: key, Value: v})
+}
+
+// Delete removes key from an Object and reports whether it was there.
+func (n *Node) Delete(key string) bool {
+	for i, m := range n.Members {
+		if m.Key == key {
+			n.Members = append(n.Members[:i:i], n.Members[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// SyntaxError is a template that is not valid JSON, located by line and
+// column so that a user can find the mistake in an editor.
+type SyntaxError struct {
+	Line, Column int
+	Msg          string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at line %d, column %d: %s", e.Line, e.Column, e.Msg)
+}
+
+// ParseJSON parses one JSON document into an ordered tree. Unlike
+// encoding/json it rejects an object that holds the same key twice: the
+// standard decoder silently keeps the last one, which would let two "image"
+// keys quietly become one.
+func ParseJSON(data []byte) (*Node, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	p := parser{dec: dec, data: data}
+	n, err := p.value("")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, p.syntaxError(dec.InputOffset(), "unexpected data after the end of the document")
+	}
+	return n, nil
+}
+
+type parser struct {
+	dec  *json.Decoder
+	data []byte
+}
+
+func (p *parser) token() (json.Token, error) {
+	tok, err := p.dec.Token()
+	if err == nil {
+		return tok, nil
+	}
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return nil, p.syntaxError(se.Offset, se.Error())
+	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, p.syntaxError(int64(len(p.data)), "unexpected end of the document")
+	}
+	return nil, p.syntaxError(p.dec.InputOffset(), err.Error())
+}
+
+func (p *parser) syntaxError(offset int64, msg string) *SyntaxError {
+	if offset > int64(len(p.data)) {
+		offset = int64(len(p.data))
+	}
+	line, col := 1, 1
+	for _, b := range p.data[:offset] {
+		if b == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return &SyntaxError{Line: line, Column: col, Msg: msg}
+}
+
+func (p *parser) value(path string) (*Node, error) {
+	tok, err := p.token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case nil:
+		return &Node{Kind: Null}, nil
+	case string:
+		if !utf8.ValidString(t) {
+			return nil, p.syntaxError(p.dec.InputOffset(), "invalid UTF-8 in string")
+		}
+		return &Node{Kind: String, Str: t}, nil
+	case json.Number:
+		return &Node{Kind: Number, Str: string(t)}, nil
+	case bool:
+		return &Node{Kind: Bool, Bool: t}, nil
+	case json.Delim:
+		switch t {
+		case '{':
+			return p.object(path)
+		case '[':
+			return p.array(path)
+		}
+	}
+	return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("unexpected %v", tok))
+}
+
+func (p *parser) object(path string) (*Node, error) {
+	n := &Node{Kind: Object}
+	seen := map[string]bool{}
+	for p.dec.More() {
+		tok, err := p.token()
+		if err != nil {
+			return nil, err
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, p.syntaxError(p.dec.InputOffset(), "object key is not a string")
+		}
+		child := joinPath(path, key)
+		if seen[key] {
+			return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("duplicate key %s", child))
+		}
+		seen[key] = true
+		v, err := p.value(child)
+		if err != nil {
+			return nil, err
+		}
+		n.Members = append(n.Members, Member{Key: key, Value: v})
+	}
+	if _, err := p.token(); err != nil { // the closing '}'
+		return nil, err
+	}
+	return n, nil
+}
+
+func (p *parser) array(path string) (*Node, error) {
+	n := &Node{Kind: Array, Items: []*Node{}}
+	for p.dec.More() {
+		v, err := p.value(fmt.Sprintf("%s[%d]", path, len(n.Items)))
+		if err != nil {
+			return nil, err
+		}
+		n.Items = append(n.Items, v)
+	}
+	if _, err := p.token(); err != nil { // the closing ']'
+		return nil, err
+	}
+	return n, nil
+}
+
+// joinPath appends an object key to a JSON path such as
+// containerDefinitions[1].environment.
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// indexPath appends an array index to a JSON path.
+func indexPath(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+// MarshalIndent encodes n as JSON with a two-space indent and a final
+// newline. Members whose value is null are left out: ECS treats null as
+// absent, and leaving them out keeps the artifact free of noise. Strings are
+// not HTML-escaped, so "<IMAGE1_NAME>" stays literal for CodeDeployToECS.
+func (n *Node) MarshalIndent() []byte {
+	var b bytes.Buffer
+	n.encode(&b, 0)
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+func (n *Node) encode(b *bytes.Buffer, depth int) {
+	switch n.Kind {
+	case Null:
+		b.WriteString("null")
+	case String:
+		writeJSONString(b, n.Str)
+	case Number:
+		b.WriteString(n.Str)
+	case Bool:
+		b.WriteString(strconv.FormatBool(n.Bool))
+	case Object:
+		first := true
+		for _, m := range n.Members {
+			if m.Value.Kind == Null {
+				continue
+			}
+			if first {
+				b.WriteByte('{')
+				first = false
+			} else {
+				b.WriteByte(',')
+			}
+			newline(b, depth+1)
+			writeJSONString(b, m.Key)
+			b.WriteString(": ")
+			m.Value.encode(b, depth+1)
+		}
+		if first {
+			b.WriteString("{}")
+			return
+		}
+		newline(b, depth)
+		b.WriteByte('}')
+	case Array:
+		if len(n.Items) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteByte('[')
+		for i, v := range n.Items {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			newline(b, depth+1)
+			v.encode(b, depth+1)
+		}
+		newline(b, depth)
+		b.WriteByte(']')
+	}
+}
+
+func newline(b *bytes.Buffer, depth int) {
+	b.WriteByte('\n')
+	for range depth {
+		b.WriteString("  ")
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// writeJSONString writes s as a JSON string literal, escaping what JSON
+// requires plus U+2028 and U+2029 (as encoding/json does), and nothing else.
+func writeJSONString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x2028 || r == 0x2029:
+			b.WriteString(`\u`)
+			b.WriteByte(hexDigits[r>>12&0xf])
+			b.WriteByte(hexDigits[r>>8&0xf])
+			b.WriteByte(hexDigits[r>>4&0xf])
+			b.WriteByte(hexDigits[r&0xf])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+}
