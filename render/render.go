@@ -1,0 +1,445 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options are the inputs of one service's render, as the user gave them.
+// Flag values arrive as the raw strings of the command line; Render parses
+// and checks them, so that every way of calling it gets the same errors.
+type Options struct {
+	// Template is the task definition template: s3://BUCKET/KEY[?versionId=V], a path, or "-".
+	Template string
+	// AppSpec is an AppSpec template source; empty means build it from AppSpecOptions.
+	AppSpec string
+	// NoAppSpec skips the AppSpec (pipelines that only deploy rolling updates).
+	NoAppSpec bool
+	// AppSpecOptions are the flags that build an AppSpec when AppSpec is empty.
+	AppSpecOptions AppSpecOptions
+	// Images are the --image NAME=REF values.
+	Images []string
+	// Placeholders are the --placeholder NAME=TOKEN values.
+	Placeholders []string
+	// Vars are the --var KEY=VALUE values.
+	Vars []string
+	// LookupEnv reads the environment for templates; nil reads nothing.
+	LookupEnv func(string) (string, bool)
+	// Pin replaces each ECR tag with its digest (REPO@sha256:...). Without it
+	// tags are kept, but still checked to exist.
+	Pin bool
+}
+
+// Deps are the outside world a render reaches. Resolver is shared by every
+// render of a run so that many services share ECR lookups; it is nil when
+// offline, and images are then used exactly as given.
+type Deps struct {
+	Loader   *Loader
+	Resolver *ImageResolver
+}
+
+// Result is a rendered, checked service: everything package artifacts
+// writes, and what the CLI tells the user.
+type Result struct {
+	// TaskDef is the RegisterTaskDefinition document for taskdef.json.
+	TaskDef *Node
+	// AppSpec is nil when none is written (--no-appspec, or no load balancer).
+	AppSpec *AppSpec
+	// ImageDetail is the primary container's image for imageDetail.json.
+	ImageDetail ImageDetail
+	// ImageDefinitions are the entries of imagedefinitions.json.
+	ImageDefinitions []ImageDefinition
+	// Notices tell the user what was done on their behalf.
+	Notices []string
+	// Warnings are things that are allowed but probably wrong.
+	Warnings []Problem
+
+	// resolved maps each image written into TaskDef to what ECR said of it.
+	resolved map[string]ResolvedImage
+}
+
+// ImageDetail is the imageDetail.json of CodePipeline's ECR source action,
+// which CodeDeployToECS reads through Image1ArtifactName. Only ImageURI is
+// set for images that were not resolved in ECR.
+type ImageDetail struct {
+	ImageURI         string
+	ImageDigest      string
+	ImageTags        []string
+	RegistryID       string
+	RepositoryName   string
+	ImagePushedAt    time.Time
+	ImageSizeInBytes int64
+}
+
+// ImageDefinition is one entry of imagedefinitions.json, which the Amazon
+// ECS (rolling) deploy action reads.
+type ImageDefinition struct {
+	Name     string
+	ImageURI string
+}
+
+// readOnlyFields are what describe-task-definition returns and
+// RegisterTaskDefinition refuses.
+var readOnlyFields = []string{"taskDefinitionArn", "revision", "status", "requiresAttributes",
+	"compatibilities", "registeredAt", "registeredBy", "deregisteredAt"}
+
+// placeholderToken is the form of a CodeDeployToECS image placeholder.
+var placeholderToken = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
+// Render loads, evaluates, resolves and checks one service. It writes
+// nothing. Input problems come back as *InputError or *ProblemsError (the
+// CLI's exit 2); AWS and file-system failures as other errors.
+func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
+	vars, err := ParseVars(o.Vars)
+	if err != nil {
+		return nil, err
+	}
+	images, err := parseNamePairs("--image", o.Images)
+	if err != nil {
+		return nil, err
+	}
+	placeholders, err := parseNamePairs("--placeholder", o.Placeholders)
+	if err != nil {
+		return nil, err
+	}
+	for name, tok := range placeholders {
+		if !placeholderToken.MatchString(tok) {
+			return nil, &InputError{fmt.Errorf("--placeholder %s=%s: want a token of letters, digits and _ such as IMAGE1_NAME", name, tok)}
+		}
+	}
+	if o.AppSpec != "" && o.NoAppSpec {
+		return nil, &InputError{fmt.Errorf("--appspec and --no-appspec: give one or the other")}
+	}
+	tsrc, err := ParseSource(o.Template)
+	if err != nil {
+		return nil, err
+	}
+	var asrc Source
+	if o.AppSpec != "" {
+		if asrc, err = ParseSource(o.AppSpec); err != nil {
+			return nil, err
+		}
+		if asrc.Kind == Stdin && tsrc.Kind == Stdin {
+			return nil, &InputError{fmt.Errorf("--template and --appspec cannot both read stdin")}
+		}
+	}
+
+	res := &Result{}
+	raw, err := d.Loader.Load(ctx, tsrc)
+	if err != nil {
+		return nil, err
+	}
+	object := "template " + tsrc.String()
+	td, err := ParseJSON(raw)
+	if err != nil {
+		return nil, &InputError{fmt.Errorf("%s: %w", object, err)}
+	}
+	td, notice, err := unwrapDescribe(td)
+	if err != nil {
+		return nil, &InputError{fmt.Errorf("%s: %w", object, err)}
+	}
+	if notice != "" {
+		res.Notices = append(res.Notices, object+": "+notice)
+	}
+
+	tdata := TemplateData{Vars: vars, LookupEnv: o.LookupEnv}
+	ev := newEvaluator(tdata)
+	ev.evaluate(td, TaskDefinitionShape(), "")
+	if len(ev.problems) > 0 {
+		return nil, &ProblemsError{Object: object, Problems: ev.problems}
+	}
+
+	containers := containerIndex(td)
+	if err := checkNames("--image", images, containers); err != nil {
+		return nil, err
+	}
+	if err := checkNames("--placeholder", placeholders, containers); err != nil {
+		return nil, err
+	}
+	for name, ref := range images {
+		containers[name].Set("image", NewString(ref))
+	}
+
+	if err := resolveImages(ctx, td, placeholders, d.Resolver, o.Pin, res); err != nil {
+		return nil, err
+	}
+
+	problems, warnings := CheckTaskDefinition(td)
+	res.Warnings = append(res.Warnings, warnings...)
+	if len(problems) > 0 {
+		return nil, &ProblemsError{Object: object, Problems: problems}
+	}
+
+	if !o.NoAppSpec {
+		if o.AppSpec != "" {
+			raw, err := d.Loader.Load(ctx, asrc)
+			if err != nil {
+				return nil, err
+			}
+			if res.AppSpec, err = ParseAppSpec(raw, tdata, td); err != nil {
+				return nil, err
+			}
+		} else {
+			if res.AppSpec, err = BuildAppSpec(td, o.AppSpecOptions); err != nil {
+				return nil, err
+			}
+			if res.AppSpec == nil {
+				res.Notices = append(res.Notices, "no container maps a port, so there is no load balancer to shift: appspec.yaml not written (rolling deploys need none)")
+			}
+		}
+	}
+
+	res.TaskDef = td
+	res.ImageDetail = imageDetail(primaryContainer(res.AppSpec, o.Images, td), res)
+	res.ImageDefinitions = imageDefinitions(td, images, o.Images)
+	// Placeholders go in last: everything above needed the real image.
+	for name, tok := range placeholders {
+		containers[name].Set("image", NewString("<"+tok+">"))
+	}
+	return res, nil
+}
+
+// unwrapDescribe turns the output of `aws ecs describe-task-definition`
+// into a RegisterTaskDefinition document: people copy a live revision as
+// the starting point of a template, and ECS refuses its read-only fields.
+func unwrapDescribe(td *Node) (*Node, string, error) {
+	if td.Kind != Object {
+		return nil, "", fmt.Errorf("want a task definition object, got %s", td.Kind)
+	}
+	var dropped []string
+	if inner := td.Get("taskDefinition"); inner != nil && len(td.Members) <= 2 {
+		if inner.Kind != Object {
+			return nil, "", fmt.Errorf("taskDefinition: want an object, got %s", inner.Kind)
+		}
+		// describe-task-definition --include TAGS puts tags beside the wrapper.
+		if tags := td.Get("tags"); tags != nil {
+			inner.Set("tags", tags)
+		} else if len(td.Members) == 2 {
+			return nil, "", fmt.Errorf("want a task definition, got an object with taskDefinition and %s", otherKey(td, "taskDefinition"))
+		}
+		td = inner
+		dropped = append(dropped, "the taskDefinition wrapper")
+	}
+	var fields []string
+	for _, f := range readOnlyFields {
+		if td.Delete(f) {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) > 0 {
+		dropped = append(dropped, "read-only fields "+strings.Join(fields, ", "))
+	}
+	if len(dropped) == 0 {
+		return td, "", nil
+	}
+	return td, "describe-task-definition output: dropped " + strings.Join(dropped, " and "), nil
+}
+
+func otherKey(n *Node, not string) string {
+	for _, m := range n.Members {
+		if m.Key != not {
+			return m.Key
+		}
+	}
+	return ""
+}
+
+// parseNamePairs parses repeated NAME=VALUE flags such as --image web=REF.
+func parseNamePairs(flag string, pairs []string) (map[string]string, error) {
+	out := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		name, val, ok := strings.Cut(p, "=")
+		if !ok || name == "" || val == "" {
+			return nil, &InputError{fmt.Errorf("%s %q: want NAME=VALUE", flag, p)}
+		}
+		if _, dup := out[name]; dup {
+			return nil, &InputError{fmt.Errorf("%s %s: given twice", flag, name)}
+		}
+		out[name] = val
+	}
+	return out, nil
+}
+
+// containerIndex maps container names to their definitions.
+func containerIndex(td *Node) map[string]*Node {
+	out := map[string]*Node{}
+	if cds := td.Get("containerDefinitions"); cds != nil && cds.Kind == Array {
+		for _, c := range cds.Items {
+			if name := c.GetString("name"); name != "" {
+				if _, dup := out[name]; !dup {
+					out[name] = c
+				}
+			}
+		}
+	}
+	return out
+}
+
+func containerNames(td *Node) []string {
+	var names []string
+	if cds := td.Get("containerDefinitions"); cds != nil && cds.Kind == Array {
+		for _, c := range cds.Items {
+			names = append(names, c.GetString("name"))
+		}
+	}
+	return names
+}
+
+func checkNames(flag string, given map[string]string, containers map[string]*Node) error {
+	for _, name := range sortedKeys(given) {
+		if _, ok := containers[name]; !ok {
+			return &InputError{fmt.Errorf("%s %s: no container named %q; the template has %s", flag, name, name, quoteList(sortedKeys(containers)))}
+		}
+	}
+	return nil
+}
+
+func quoteList(names []string) string {
+	if len(names) == 0 {
+		return "no containers"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// resolveImages parses every container image, resolves the ECR ones (all
+// of them, sidecars included: a sidecar's mutable tag can change a deploy
+// as much as the app's) and pins them when asked.
+func resolveImages(ctx context.Context, td *Node, placeholders map[string]string, r *ImageResolver, pin bool, res *Result) error {
+	cds := td.Get("containerDefinitions")
+	if cds == nil || cds.Kind != Array {
+		return nil // the checks report it
+	}
+	type site struct {
+		node *Node
+		ref  ImageRef
+	}
+	var sites []site
+	var refs []ImageRef
+	var problems []Problem
+	for i, c := range cds.Items {
+		img := c.Get("image")
+		if img == nil || img.Kind != String || img.Str == "" {
+			continue // the checks report it
+		}
+		path := indexPath("containerDefinitions", i) + ".image"
+		if isPlaceholder(img.Str) {
+			if _, ok := placeholders[c.GetString("name")]; !ok {
+				res.Notices = append(res.Notices, fmt.Sprintf("%s: %s left for CodeDeployToECS to fill from imageDetail.json", path, img.Str))
+			}
+			continue
+		}
+		ref, err := ParseImageRef(img.Str)
+		if err != nil {
+			problems = append(problems, Problem{Path: path, Msg: err.Error()})
+			continue
+		}
+		if ref.ECR == nil {
+			if r != nil {
+				res.Notices = append(res.Notices, fmt.Sprintf("%s: %s is not in ECR; used as given", path, img.Str))
+			}
+			continue
+		}
+		sites = append(sites, site{img, ref})
+		refs = append(refs, ref)
+	}
+	if len(problems) > 0 {
+		return &ProblemsError{Object: "task definition", Problems: problems}
+	}
+	if r == nil || len(refs) == 0 {
+		return nil
+	}
+	resolved, err := r.Resolve(ctx, refs)
+	if err != nil {
+		return err
+	}
+	if res.resolved == nil {
+		res.resolved = map[string]ResolvedImage{}
+	}
+	for _, s := range sites {
+		ri, ok := resolved[s.ref.String()]
+		if !ok {
+			return fmt.Errorf("image %s: not resolved", s.ref) // a resolver bug, not user input
+		}
+		if pin {
+			s.node.Str = ri.Pinned().String()
+		}
+		res.resolved[s.node.Str] = ri
+	}
+	return nil
+}
+
+func isPlaceholder(s string) bool {
+	return len(s) > 2 && s[0] == '<' && s[len(s)-1] == '>' && placeholderToken.MatchString(s[1:len(s)-1])
+}
+
+// primaryContainer is the container whose image CodeDeployToECS swaps: the
+// load balancer's, else the first --image, else the first container.
+func primaryContainer(a *AppSpec, imageFlags []string, td *Node) string {
+	if a != nil {
+		name, _ := a.Container()
+		return name
+	}
+	if len(imageFlags) > 0 {
+		name, _, _ := strings.Cut(imageFlags[0], "=")
+		return name
+	}
+	if names := containerNames(td); len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+// imageDetail describes the primary container's image in the form
+// CodePipeline's ECR source action writes, so CodeDeployToECS reads it the
+// same way whichever produced it.
+func imageDetail(primary string, res *Result) ImageDetail {
+	c := containerIndex(res.TaskDef)[primary]
+	uri := c.GetString("image")
+	ri, ok := res.resolved[uri]
+	if !ok {
+		return ImageDetail{ImageURI: uri}
+	}
+	return ImageDetail{
+		ImageURI:         uri,
+		ImageDigest:      ri.Digest,
+		ImageTags:        ri.Tags,
+		RegistryID:       ri.RegistryID,
+		RepositoryName:   ri.RepositoryName,
+		ImagePushedAt:    ri.PushedAt,
+		ImageSizeInBytes: ri.SizeBytes,
+	}
+}
+
+// imageDefinitions lists the containers set by --image, in the order of
+// the flags, or every container when none was given. A container whose
+// image is still a CodeDeployToECS placeholder has no image to deploy with
+// the ECS action and is left out.
+func imageDefinitions(td *Node, images map[string]string, imageFlags []string) []ImageDefinition {
+	containers := containerIndex(td)
+	var names []string
+	if len(images) > 0 {
+		for _, f := range imageFlags {
+			name, _, _ := strings.Cut(f, "=")
+			names = append(names, name)
+		}
+	} else {
+		names = containerNames(td)
+	}
+	var defs []ImageDefinition
+	for _, name := range names {
+		uri := containers[name].GetString("image")
+		if uri == "" || isPlaceholder(uri) {
+			continue
+		}
+		defs = append(defs, ImageDefinition{Name: name, ImageURI: uri})
+	}
+	return defs
+}
