@@ -114,7 +114,7 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 			p := joinPath(path, m.Key)
 			f, ok := s.Fields[m.Key]
 			if !ok {
-				c.unknownKey(p, m.Key, s.FieldNames())
+				c.unknownKey(p, m.Key, s)
 				continue
 			}
 			if m.Value.Kind == Null {
@@ -185,12 +185,16 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 	}
 }
 
-func (c *checker) unknownKey(path, key string, known []string) {
-	if sug := suggest(key, known); sug != "" {
+func (c *checker) unknownKey(path, key string, s *Shape) {
+	if sug := suggest(key, s.FieldNames()); sug != "" {
 		c.errorf(path, "unknown key; did you mean %q?", sug)
 		return
 	}
-	c.errorf(path, "unknown key")
+	what := s.Name
+	if path == key {
+		what = "a task definition"
+	}
+	c.errorf(path, "unknown key; not a field of %s", what)
 }
 
 // describe names a value's type and, for a scalar, the value itself, so that
@@ -306,6 +310,7 @@ func (c *checker) rules() {
 	c.secrets(containers)
 	c.references(containers, names)
 	c.containerMemory(containers)
+	c.memoryReservation(containers)
 	c.environment(containers)
 	c.size()
 }
@@ -493,6 +498,10 @@ func (c *checker) secrets(containers []container) {
 // mountPoints.
 func (c *checker) references(containers []container, names []string) {
 	unknownContainer := func(path string, name string) {
+		if name == "" {
+			c.errorf(path, "empty; want a container name")
+			return
+		}
 		c.errorf(path, "unknown container %q; containers: %s", name, strings.Join(names, ", "))
 	}
 	var volumes []string
@@ -508,7 +517,7 @@ func (c *checker) references(containers []container, names []string) {
 			n := dep.Get("containerName")
 			switch {
 			case n == nil || n.Kind != String:
-			case n.Str == ct.name:
+			case n.Str == ct.name && n.Str != "":
 				c.errorf(joinPath(path, "containerName"), "container %q depends on itself", n.Str)
 			case !slices.Contains(names, n.Str):
 				unknownContainer(joinPath(path, "containerName"), n.Str)
@@ -522,6 +531,10 @@ func (c *checker) references(containers []container, names []string) {
 		forEachObject(ct.n, "mountPoints", ct.path, func(path string, mp *Node) {
 			n := mp.Get("sourceVolume")
 			if n == nil || n.Kind != String || slices.Contains(volumes, n.Str) {
+				return
+			}
+			if n.Str == "" {
+				c.errorf(joinPath(path, "sourceVolume"), "empty; want a volume name")
 				return
 			}
 			if len(volumes) == 0 {
@@ -547,6 +560,22 @@ func (c *checker) containerMemory(containers []container) {
 	for _, ct := range containers {
 		if ct.n.Get("memory") == nil && ct.n.Get("memoryReservation") == nil {
 			c.errorf(ct.path, "no memory or memoryReservation; an ec2 task without task-level memory needs one in every container")
+		}
+	}
+}
+
+// memoryReservation is a soft limit, so ECS refuses one above the hard
+// limit of the same container.
+func (c *checker) memoryReservation(containers []container) {
+	for _, ct := range containers {
+		hard, soft := ct.n.Get("memory"), ct.n.Get("memoryReservation")
+		if hard == nil || soft == nil || hard.Kind != Number || soft.Kind != Number {
+			continue
+		}
+		h, err1 := strconv.Atoi(hard.Str)
+		s, err2 := strconv.Atoi(soft.Str)
+		if err1 == nil && err2 == nil && s > h {
+			c.errorf(joinPath(ct.path, "memoryReservation"), "%d is more than memory %d; want at most memory", s, h)
 		}
 	}
 }
