@@ -113,3 +113,29 @@ func TestCheckSecretsManagerARN(t *testing.T) {
 		}
 	}
 }
+
+// TestARNReasons shows the reason each shape check gives, as it appears in
+// parentheses after the value in a problem.
+func TestARNReasons(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		check func(string) error
+		in    string
+		want  string
+	}{
+		{checkRole, "arn:aws:iam::123456789012", "not an arn"},
+		{checkRole, "arn:aws:iam::123456789012:", "no resource"},
+		{checkRole, "arn:aws:iam::12345678901:role/r", `account "12345678901" is not 12 digits`},
+		{checkRole, "{{ must_env `ROLE` }}", "unrendered placeholder {{ must_env `ROLE` }}"},
+		{checkRole, "<ROLE>", "unrendered placeholder <ROLE>"},
+		{checkSecretRef, "arn:aws:secretsmanager:us-east-1:123456789012:secret:a b", `"a b" is not a secret name`},
+		{checkSecretRef, "arn:aws:ssm:region-code:123456789012:parameter/p", `region "region-code" is not a region name`},
+		{checkSecretsManagerARN, "arn:aws:ssm:us-east-1:123456789012:parameter/p", `service "ssm" is not secretsmanager`},
+	}
+	for _, tt := range tests {
+		err := tt.check(tt.in)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%q: got %v, want %s", tt.in, err, tt.want)
+		}
+	}
+}

@@ -54,8 +54,11 @@ func (c *checker) warnf(path, format string, args ...any) {
 }
 
 // requiredMembers returns the members the ECS model marks required in the
-// structure of that model name. ContainerDefinition has none in the model;
-// its name and image are checked by the rules with their own messages.
+// structure of that model name. Reflection cannot see them (the SDK says so
+// only in comments), so they are listed here and TestRequiredMembers
+// compares the list with the SDK source. ContainerDefinition has none in
+// the model; its name and image are checked by the rules with their own
+// messages, and the task's family and containerDefinitions likewise.
 func requiredMembers(shape string) []string {
 	switch shape {
 	case "ContainerDependency":
@@ -88,8 +91,14 @@ func requiredMembers(shape string) []string {
 		return []string{"containerName"}
 	case "RepositoryCredentials":
 		return []string{"credentialsParameter"}
+	case "NvidiaMpsAllocation":
+		return []string{"memory"}
 	case "ResourceRequirement":
-		return []string{"value", "type"}
+		return []string{"type"}
+	case "S3FilesVolumeConfiguration":
+		return []string{"fileSystemArn"}
+	case "TrustedExecutionConfiguration":
+		return []string{"isolationMode"}
 	case "Secret":
 		return []string{"name", "valueFrom"}
 	case "Tmpfs":

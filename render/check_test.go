@@ -2,8 +2,10 @@ package render
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -566,4 +568,58 @@ func TestSuggest(t *testing.T) {
 			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
 		}
 	}
+}
+
+// TestRequiredMembers compares requiredMembers with the "This member is
+// required." comments of the SDK's types.go, so that a new SDK version with
+// a new required member fails here instead of slipping past the checks.
+func TestRequiredMembers(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-sdk-go-v2/service/ecs").Output()
+	if err != nil {
+		t.Skipf("no SDK source: %v", err)
+	}
+	src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "types", "types.go"))
+	if err != nil {
+		t.Skipf("no SDK source: %v", err)
+	}
+	sdk := map[string][]string{}
+	typeRE := regexp.MustCompile(`^type (\w+) struct \{$`)
+	fieldRE := regexp.MustCompile(`^\t(\w+) `)
+	var typ string
+	required := false
+	for line := range strings.Lines(string(src)) {
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case typeRE.MatchString(line):
+			typ = typeRE.FindStringSubmatch(line)[1]
+		case line == "}":
+			typ = ""
+		case strings.TrimSpace(line) == "// This member is required.":
+			required = true
+		case typ != "" && required && fieldRE.MatchString(line):
+			sdk[typ] = append(sdk[typ], lowerFirst(fieldRE.FindStringSubmatch(line)[1]))
+			required = false
+		}
+	}
+	seen := map[*Shape]bool{}
+	var visit func(s *Shape)
+	visit = func(s *Shape) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		if s.Kind == ShapeStruct && s != TaskDefinitionShape() {
+			got := slices.Sorted(slices.Values(requiredMembers(s.Name)))
+			want := slices.Sorted(slices.Values(sdk[s.Name]))
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("requiredMembers(%q) (-sdk +ours):\n%s", s.Name, diff)
+			}
+		}
+		visit(s.Elem)
+		for _, f := range s.Fields {
+			visit(f)
+		}
+	}
+	visit(TaskDefinitionShape())
 }
