@@ -232,9 +232,10 @@ func describe(n *Node) string {
 }
 
 // suggest returns the candidate closest to word, for a "did you mean": one
-// that differs only in case, or else the nearest within a few edits (more
-// for longer words, so "environments" finds "environment" but "cpu" does
-// not find "gpu"-like noise). It returns "" when nothing is close.
+// that differs only in case, or else the nearest within a few edits. Longer
+// words may be further off ("memoryReservaton"), while a short word allows
+// one slip only, so that a suggestion is a likely fix and not noise. It
+// returns "" when nothing is close.
 func suggest(word string, candidates []string) string {
 	lw := strings.ToLower(word)
 	for _, c := range candidates {

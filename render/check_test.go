@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -622,4 +623,37 @@ func TestRequiredMembers(t *testing.T) {
 		}
 	}
 	visit(TaskDefinitionShape())
+}
+
+func ExampleCheckTaskDefinition() {
+	td, err := ParseJSON([]byte(`{
+  "family": "web",
+  "requiresCompatibilities": ["FARGATE"],
+  "networkMode": "awsvpc",
+  "cpu": "1 vcpu",
+  "memory": "1 GB",
+  "containerDefinitions": [{
+    "name": "web",
+    "image": "nginx",
+    "essentail": true,
+    "portMappings": [{"containerPort": "8080"}],
+    "environment": [{"name": "DB_PASSWORD", "value": "hunter2"}]
+  }]
+}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	problems, warnings := CheckTaskDefinition(td)
+	for _, p := range problems {
+		fmt.Println("error:", p)
+	}
+	for _, w := range warnings {
+		fmt.Println("warning:", w)
+	}
+	// Output:
+	// error: cpu: fargate does not support cpu 1024 with memory 1024 (1024 allows 2048 to 8192 MiB in 1024 MiB steps)
+	// error: containerDefinitions[0].essentail: unknown key; did you mean "essential"?
+	// error: containerDefinitions[0].portMappings[0].containerPort: want a number, got string "8080"
+	// warning: containerDefinitions[0].environment[0]: "DB_PASSWORD" looks like a secret in plain text; move it to secrets (ssm or secrets manager)
 }
