@@ -507,12 +507,18 @@ func (c *checker) secrets(containers []container) {
 // containers in dependsOn, volumesFrom and proxyConfiguration, volumes in
 // mountPoints.
 func (c *checker) references(containers []container, names []string) {
-	unknownContainer := func(path string, name string) {
-		if name == "" {
+	// containerRef checks a reference to a container; self is the name of
+	// the referring container, which may not point at itself.
+	containerRef := func(path string, ref *Node, self string) {
+		switch {
+		case ref == nil || ref.Kind != String:
+		case ref.Str == "":
 			c.errorf(path, "empty; want a container name")
-			return
+		case ref.Str == self:
+			c.errorf(path, "container %q depends on itself", ref.Str)
+		case !slices.Contains(names, ref.Str):
+			c.errorf(path, "unknown container %q; containers: %s", ref.Str, strings.Join(names, ", "))
 		}
-		c.errorf(path, "unknown container %q; containers: %s", name, strings.Join(names, ", "))
 	}
 	var volumes []string
 	if vs := c.td.Get("volumes"); vs != nil && vs.Kind == Array {
@@ -524,19 +530,10 @@ func (c *checker) references(containers []container, names []string) {
 	}
 	for _, ct := range containers {
 		forEachObject(ct.n, "dependsOn", ct.path, func(path string, dep *Node) {
-			n := dep.Get("containerName")
-			switch {
-			case n == nil || n.Kind != String:
-			case n.Str == ct.name && n.Str != "":
-				c.errorf(joinPath(path, "containerName"), "container %q depends on itself", n.Str)
-			case !slices.Contains(names, n.Str):
-				unknownContainer(joinPath(path, "containerName"), n.Str)
-			}
+			containerRef(joinPath(path, "containerName"), dep.Get("containerName"), ct.name)
 		})
 		forEachObject(ct.n, "volumesFrom", ct.path, func(path string, vf *Node) {
-			if n := vf.Get("sourceContainer"); n != nil && n.Kind == String && !slices.Contains(names, n.Str) {
-				unknownContainer(joinPath(path, "sourceContainer"), n.Str)
-			}
+			containerRef(joinPath(path, "sourceContainer"), vf.Get("sourceContainer"), ct.name)
 		})
 		forEachObject(ct.n, "mountPoints", ct.path, func(path string, mp *Node) {
 			n := mp.Get("sourceVolume")
@@ -555,9 +552,7 @@ func (c *checker) references(containers []container, names []string) {
 		})
 	}
 	if pc := c.td.Get("proxyConfiguration"); pc != nil && len(containers) > 0 {
-		if n := pc.Get("containerName"); n != nil && n.Kind == String && !slices.Contains(names, n.Str) {
-			unknownContainer("proxyConfiguration.containerName", n.Str)
-		}
+		containerRef("proxyConfiguration.containerName", pc.Get("containerName"), "")
 	}
 }
 
