@@ -1,0 +1,159 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// These patterns are shape checks, not a registry of what exists: they are
+// loose where AWS adds values over time (partitions, regions) and strict
+// where a template mistake hides (an account that is not 12 digits).
+var (
+	// placeholderRE finds the unrendered placeholders seen in real
+	// templates: shell/Terraform ${X}, the ECS agent's $$$X$$$, Go
+	// template actions and <X> markers.
+	placeholderRE = regexp.MustCompile(`\$\{[^}]*\}?|\$\$\$[^$]*\$\$\$|\{\{.*?(\}\}|$)|<[^>]*>`)
+	partitionRE   = regexp.MustCompile(`^aws(-[a-z]+){0,2}$`)
+	regionRE      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	accountRE     = regexp.MustCompile(`^[0-9]{12}$`)
+	// IAM names and paths: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html
+	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	rolePathRE = regexp.MustCompile(`^([\w+=,.@-]+/)*$`)
+	// SSM parameter names: letters, digits, . - _ and / for hierarchies.
+	ssmNameRE = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	// Secrets Manager secret names: letters, digits and /_+=.@-.
+	secretNameRE = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
+)
+
+// arn is an Amazon Resource Name split into its fields.
+type arn struct {
+	partition, service, region, account, resource string
+}
+
+// parseARN splits s and checks the fields every ARN shares. region and
+// account say whether the service puts them in its ARNs (IAM has no region).
+func parseARN(s, service string, region bool) (arn, error) {
+	if err := checkFilled(s); err != nil {
+		return arn{}, err
+	}
+	f := strings.SplitN(s, ":", 6)
+	if len(f) != 6 || f[0] != "arn" {
+		return arn{}, errors.New("not an arn")
+	}
+	a := arn{partition: f[1], service: f[2], region: f[3], account: f[4], resource: f[5]}
+	switch {
+	case !partitionRE.MatchString(a.partition):
+		return a, fmt.Errorf("partition %q is not aws, aws-cn or aws-us-gov", a.partition)
+	case service != "" && a.service != service:
+		return a, fmt.Errorf("service %q is not %s", a.service, service)
+	case region && !regionRE.MatchString(a.region):
+		return a, fmt.Errorf("region %q is not a region name", a.region)
+	case !region && a.region != "":
+		return a, fmt.Errorf("%s arns have no region, got %q", a.service, a.region)
+	case !accountRE.MatchString(a.account):
+		return a, fmt.Errorf("account %q is not 12 digits", a.account)
+	case a.resource == "":
+		return a, errors.New("no resource")
+	}
+	return a, nil
+}
+
+// checkFilled refuses an empty value and one that still holds a template
+// placeholder, naming the placeholder so that the user knows what did not
+// get rendered.
+func checkFilled(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("empty")
+	}
+	if m := placeholderRE.FindString(s); m != "" {
+		return fmt.Errorf("unrendered placeholder %s", m)
+	}
+	return nil
+}
+
+// checkRole accepts what ECS accepts for taskRoleArn and executionRoleArn:
+// an IAM role ARN (arn:aws:iam::123456789012:role/path/name) or a bare role
+// name in the task's account.
+func checkRole(s string) error {
+	if err := checkFilled(s); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(s, "arn:") {
+		if !roleNameRE.MatchString(s) {
+			return errors.New("not an arn, and a role name has 1 to 64 letters, digits or +=,.@_-")
+		}
+		return nil
+	}
+	a, err := parseARN(s, "iam", false)
+	if err != nil {
+		return err
+	}
+	rest, ok := strings.CutPrefix(a.resource, "role/")
+	if !ok {
+		return fmt.Errorf("resource %q is not role/NAME", a.resource)
+	}
+	i := strings.LastIndexByte(rest, '/')
+	if !rolePathRE.MatchString(rest[:i+1]) || !roleNameRE.MatchString(rest[i+1:]) {
+		return fmt.Errorf("%q is not a role name", rest)
+	}
+	return nil
+}
+
+// checkSecretRef accepts what a secret's valueFrom may hold: an SSM
+// parameter name (name or /path/name, in the task's region), an SSM
+// parameter ARN, or a Secrets Manager secret ARN.
+func checkSecretRef(s string) error {
+	if err := checkFilled(s); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(s, "arn:") {
+		if !ssmNameRE.MatchString(s) {
+			return errors.New("not an arn, and a parameter name has letters, digits or _.-/")
+		}
+		return nil
+	}
+	a, err := parseARN(s, "", true)
+	if err != nil {
+		return err
+	}
+	switch a.service {
+	case "ssm":
+		name, ok := strings.CutPrefix(a.resource, "parameter")
+		if !ok || !strings.HasPrefix(name, "/") || !ssmNameRE.MatchString(name) {
+			return fmt.Errorf("resource %q is not parameter/NAME", a.resource)
+		}
+		return nil
+	case "secretsmanager":
+		return checkSecretResource(a.resource)
+	}
+	return fmt.Errorf("service %q is neither ssm nor secretsmanager", a.service)
+}
+
+// checkSecretsManagerARN accepts a Secrets Manager secret ARN, as
+// repositoryCredentials.credentialsParameter wants.
+func checkSecretsManagerARN(s string) error {
+	a, err := parseARN(s, "secretsmanager", true)
+	if err != nil {
+		return err
+	}
+	return checkSecretResource(a.resource)
+}
+
+// checkSecretResource checks secret:NAME, optionally followed by ECS's
+// :json-key:version-stage:version-id selector, whose fields may be empty.
+func checkSecretResource(res string) error {
+	rest, ok := strings.CutPrefix(res, "secret:")
+	if !ok {
+		return fmt.Errorf("resource %q is not secret:NAME", res)
+	}
+	f := strings.Split(rest, ":")
+	if !secretNameRE.MatchString(f[0]) {
+		return fmt.Errorf("%q is not a secret name", f[0])
+	}
+	if len(f) != 1 && len(f) != 4 {
+		return fmt.Errorf("%q is not NAME or NAME:json-key:version-stage:version-id", rest)
+	}
+	return nil
+}
