@@ -61,10 +61,18 @@ var (
 )
 
 // digestHexLen is the hex length of each digest algorithm that OCI
-// registers. ECR only produces sha256; sha512 is accepted because it is
-// valid, and anything else is refused because no registry ECS pulls from
-// serves it.
-var digestHexLen = map[string]int{"sha256": 64, "sha512": 128}
+// registers, or 0. ECR only produces sha256; sha512 is accepted because it
+// is valid, and anything else is refused because no registry ECS pulls
+// from serves it.
+func digestHexLen(alg string) int {
+	switch alg {
+	case "sha256":
+		return 64
+	case "sha512":
+		return 128
+	}
+	return 0
+}
 
 // maxNameLen is the limit distribution/reference puts on registry plus
 // repository.
@@ -160,8 +168,8 @@ func checkDigest(d string) error {
 	if !ok {
 		return fmt.Errorf("invalid digest %q: want sha256:<64 hex digits>", d)
 	}
-	n, known := digestHexLen[alg]
-	if !known {
+	n := digestHexLen(alg)
+	if n == 0 {
 		return fmt.Errorf("invalid digest %q: unsupported algorithm %q (want sha256)", d, alg)
 	}
 	if len(hex) != n || strings.IndexFunc(hex, func(c rune) bool { return !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') }) >= 0 {
