@@ -128,6 +128,7 @@ type ImageNotFoundError struct {
 	Err error
 }
 
+// Error names the image, what of it is missing, and where it was looked for.
 func (e *ImageNotFoundError) Error() string {
 	k := repoKeyOf(e.Ref)
 	var b strings.Builder
@@ -149,6 +150,8 @@ func (e *ImageNotFoundError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns what ended the wait early, so that errors.Is finds a
+// cancelled or expired context.
 func (e *ImageNotFoundError) Unwrap() error { return e.Err }
 
 // NewImageResolver returns a resolver that gets the ECR client of a region

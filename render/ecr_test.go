@@ -662,7 +662,6 @@ func TestResolveMultiArch(t *testing.T) {
 			RegistryId: aws.String(testAccount), RepositoryName: aws.String("app"),
 			ImageDigest:            aws.String(digestN(n)),
 			ImageManifestMediaType: aws.String("application/vnd.oci.image.manifest.v1+json"),
-			SubjectManifestDigest:  nil,
 		}
 	}
 	res := NewImageResolver(func(region string) ECRAPI {
@@ -1053,12 +1052,10 @@ func TestResolveWire(t *testing.T) {
 	if err == nil || err.Error() != wantErr {
 		t.Errorf("error:\n%v\nwant:\n%s", err, wantErr)
 	}
-	var rnf *types.RepositoryNotFoundException
 	var nf *ImageNotFoundError
 	if !errors.As(err, &nf) {
 		t.Errorf("no ImageNotFoundError in %#v", err)
 	}
-	_ = rnf
 	mu.Lock()
 	defer mu.Unlock()
 	slices.Sort(targets)
@@ -1071,5 +1068,81 @@ func TestResolveWire(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantTargets, targets); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+func TestResolveDetailWithoutDigest(t *testing.T) {
+	t.Parallel()
+	res := NewImageResolver(func(region string) ECRAPI {
+		return &fakeECR{region: region, log: &callLog{}, describeImages: func(context.Context, *ecr.DescribeImagesInput) (*ecr.DescribeImagesOutput, error) {
+			return &ecr.DescribeImagesOutput{ImageDetails: []types.ImageDetail{{ImageTags: []string{"v1"}}}}, nil
+		}}
+	}, ResolverOptions{})
+	_, err := res.Resolve(context.Background(), mustRefs(t, testECRHost+"/app:v1"))
+	want := "image " + testECRHost + "/app:v1: ECR described it without a digest"
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// TestResolveWaiterRetriesAfterOwnerCancels: when the render running a
+// lookup is cancelled, another render waiting on it looks the image up
+// itself instead of inheriting a cancellation that is not its own.
+func TestResolveWaiterRetriesAfterOwnerCancels(t *testing.T) {
+	t.Parallel()
+	store := newFakeStore()
+	store.push("us-east-1", testAccount, "app", digestN(1), "v1")
+	started := make(chan struct{})
+	var first atomic.Bool
+	first.Store(true)
+	res := NewImageResolver(func(region string) ECRAPI {
+		f := store.client(&callLog{})(region).(*fakeECR)
+		ok := f.describeImages
+		f.describeImages = func(ctx context.Context, in *ecr.DescribeImagesInput) (*ecr.DescribeImagesOutput, error) {
+			if first.CompareAndSwap(true, false) {
+				close(started)
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}
+			return ok(ctx, in)
+		}
+		return f
+	}, ResolverOptions{})
+	refs := mustRefs(t, testECRHost+"/app:v1")
+	ctx, cancel := context.WithCancel(context.Background())
+	owner := make(chan error)
+	go func() {
+		_, err := res.Resolve(ctx, refs)
+		owner <- err
+	}()
+	<-started
+	waiter := make(chan map[string]ResolvedImage)
+	go func() {
+		got, err := res.Resolve(context.Background(), refs)
+		if err != nil {
+			t.Errorf("waiter: %v", err)
+		}
+		waiter <- got
+	}()
+	cancel()
+	if err := <-owner; !errors.Is(err, context.Canceled) {
+		t.Errorf("owner error = %v, want context.Canceled", err)
+	}
+	if got := <-waiter; got[refs[0].String()].Digest != digestN(1) {
+		t.Errorf("waiter got %v", got)
+	}
+}
+
+func TestRepoKeyARN(t *testing.T) {
+	t.Parallel()
+	for region, want := range map[string]string{
+		"us-east-1":      "arn:aws:ecr:us-east-1:123456789012:repository/a/b",
+		"cn-northwest-1": "arn:aws-cn:ecr:cn-northwest-1:123456789012:repository/a/b",
+		"us-gov-west-1":  "arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/a/b",
+		"eusc-de-east-1": "arn:aws-eusc:ecr:eusc-de-east-1:123456789012:repository/a/b",
+	} {
+		if got := (repoKey{region: region, account: testAccount, repo: "a/b"}).arn(); got != want {
+			t.Errorf("arn in %s = %s, want %s", region, got, want)
+		}
 	}
 }

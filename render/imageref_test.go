@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -229,4 +230,21 @@ func TestImageRefName(t *testing.T) {
 			t.Errorf("ParseImageRef(%q).Name() = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func ExampleParseImageRef() {
+	r, err := ParseImageRef("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v1.4.2")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(r.ECR.Account, r.ECR.Region, r.Repository, r.Tag)
+	fmt.Println(r.WithDigest("sha256:" + strings.Repeat("ab", 32)))
+
+	_, err = ParseImageRef("Foo:1")
+	fmt.Println(err)
+	// Output:
+	// 123456789012 eu-west-1 team/app v1.4.2
+	// 123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:abababababababababababababababababababababababababababababababab
+	// image "Foo:1": repository must be lowercase
 }
