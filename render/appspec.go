@@ -558,7 +558,7 @@ func appSpecSafety(n *yaml.Node, path string, out *[]Problem) {
 				*out = append(*out, Problem{Path: path, Msg: fmt.Sprintf("line %d: YAML merge key << refused: write the keys out", k.Line)})
 				continue
 			case k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str":
-				*out = append(*out, Problem{Path: path, Msg: fmt.Sprintf("line %d: key %s is not a string", k.Line, appSpecDescribe(k))})
+				*out = append(*out, Problem{Path: path, Msg: fmt.Sprintf("line %d: keys must be strings, got %s", k.Line, appSpecDescribe(k))})
 				continue
 			}
 			child := joinPath(path, k.Value)
@@ -713,7 +713,14 @@ func (p *appSpecParser) whole(n *yaml.Node, path string, lo, max int) (int, bool
 			return 0, false
 		}
 		if !single {
-			p.problem(path, "want a number from %d to %d, got the string %q; write it unquoted", lo, max, n.Value)
+			hint := ""
+			switch {
+			case strings.Contains(n.Value, "{{"):
+				hint = "; only a value that is exactly one template action becomes a number"
+			case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+				hint = "; write it unquoted"
+			}
+			p.problem(path, "want a number from %d to %d, got %q%s", lo, max, n.Value, hint)
 			return 0, false
 		}
 		v, ok := appSpecWhole(out, max)
