@@ -22,6 +22,11 @@ func EncodeAppSpec(a *render.AppSpec) ([]byte, error) {
 	if a == nil {
 		return nil, errors.New("encode appspec: no appspec")
 	}
+	if a.Version != "0.0" {
+		// Written as given, any other version would be a float CodeDeploy
+		// refuses at deploy time; refuse it here instead.
+		return nil, fmt.Errorf("encode appspec: version %q; CodeDeploy knows only 0.0", a.Version)
+	}
 	props := a.TargetService.Properties
 	lb := props.LoadBalancerInfo
 	var p yamlMapping
