@@ -518,15 +518,28 @@ func ParseAppSpec(data []byte, tdata TemplateData, td *Node) (*AppSpec, error) {
 		var safety []Problem
 		appSpecSafety(root, "", &safety)
 		if len(safety) > 0 {
-			return nil, &ProblemsError{Object: "appspec", Problems: safety}
+			return nil, &ProblemsError{Object: "appspec", Problems: appSpecFirstProblems(safety)}
 		}
 	}
 	p := &appSpecParser{e: newEvaluator(tdata), containers: appSpecContainers(td), checkContainer: td != nil}
 	a := p.appSpec(root)
 	if len(p.e.problems) > 0 {
-		return nil, &ProblemsError{Object: "appspec", Problems: p.e.problems}
+		return nil, &ProblemsError{Object: "appspec", Problems: appSpecFirstProblems(p.e.problems)}
 	}
 	return a, nil
+}
+
+// appSpecMaxProblems bounds the problems reported for one AppSpec. A real
+// AppSpec has a handful; a hostile or generated one could have a hundred
+// thousand, and a log that long helps no one.
+const appSpecMaxProblems = 50
+
+func appSpecFirstProblems(ps []Problem) []Problem {
+	if len(ps) <= appSpecMaxProblems {
+		return ps
+	}
+	more := len(ps) - appSpecMaxProblems
+	return append(ps[:appSpecMaxProblems:appSpecMaxProblems], Problem{Msg: fmt.Sprintf("and %d more problems", more)})
 }
 
 // appSpecSafety reports the YAML features an AppSpec has no use for and
@@ -551,6 +564,9 @@ func appSpecSafety(n *yaml.Node, path string, out *[]Problem) {
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
+		// A map, not a scan of the earlier keys: a 1 MiB mapping holds
+		// ~100,000 keys, and comparing each with all before it takes minutes.
+		firstLine := make(map[string]int, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			switch {
@@ -562,10 +578,10 @@ func appSpecSafety(n *yaml.Node, path string, out *[]Problem) {
 				continue
 			}
 			child := joinPath(path, k.Value)
-			for j := 0; j < i; j += 2 {
-				if prev := n.Content[j]; prev.Kind == yaml.ScalarNode && prev.Value == k.Value {
-					*out = append(*out, Problem{Path: child, Msg: fmt.Sprintf("line %d: duplicate key (first at line %d)", k.Line, prev.Line)})
-				}
+			if line, dup := firstLine[k.Value]; dup {
+				*out = append(*out, Problem{Path: child, Msg: fmt.Sprintf("line %d: duplicate key (first at line %d)", k.Line, line)})
+			} else {
+				firstLine[k.Value] = k.Line
 			}
 			appSpecSafety(v, child, out)
 		}

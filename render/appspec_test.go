@@ -631,3 +631,54 @@ func TestParseAppSpecBillionLaughs(t *testing.T) {
 		t.Errorf("ParseAppSpec problems (-want +got):\n%s", diff)
 	}
 }
+
+// TestParseAppSpecHostile feeds documents built to be slow or noisy; each
+// must be refused quickly, with a bounded list of problems.
+func TestParseAppSpecHostile(t *testing.T) {
+	t.Parallel()
+	manyKeys := func(dup bool) string {
+		var b strings.Builder
+		b.WriteString("version: 0.0\n")
+		for i := range 60000 {
+			k := i
+			if dup {
+				k = i % 30000
+			}
+			fmt.Fprintf(&b, "k%d: 1\n", k)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name        string
+		doc         string
+		first, last string
+		lines       int
+	}{
+		{name: "deep nesting", doc: strings.Repeat("[", 500000),
+			first: "appspec: invalid YAML: exceeded max depth of 10000", last: "appspec: invalid YAML: exceeded max depth of 10000", lines: 1},
+		{name: "many duplicate keys", doc: manyKeys(true),
+			first: "appspec: k0: line 30002: duplicate key (first at line 2)", last: "appspec: and 29950 more problems", lines: 51},
+		{name: "many unknown keys", doc: manyKeys(false),
+			first: "appspec: k0: unknown key; want one of version, Resources, Hooks", last: "appspec: and 59951 more problems", lines: 51},
+		{name: "many anchors", doc: "version: 0.0\nx: [" + strings.Repeat("&a 1, ", 50000) + "]\n",
+			first: "appspec: x[0]: line 2: YAML anchor &a refused: an AppSpec may not use anchors or aliases, which can expand a small file into a huge one", last: "appspec: and 49950 more problems", lines: 51},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			_, err := render.ParseAppSpec([]byte(tt.doc), render.TemplateData{}, mustTD(t, tdWeb))
+			if elapsed := time.Since(start); elapsed > 5*time.Second {
+				t.Errorf("refusing it took %v", elapsed)
+			}
+			if err == nil {
+				t.Fatal("ParseAppSpec succeeded, want an error")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			got := []any{lines[0], lines[len(lines)-1], len(lines)}
+			if diff := cmp.Diff([]any{tt.first, tt.last, tt.lines}, got); diff != "" {
+				t.Errorf("first line, last line, line count (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
