@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -164,7 +165,7 @@ func BuildAppSpec(td *Node, o AppSpecOptions) (*AppSpec, error) {
 	// flag is reported even for a task definition that needs no AppSpec.
 	if o.PlatformVersion != "" {
 		if !appSpecPlatformRE.MatchString(o.PlatformVersion) {
-			return nil, inputErrorf("--platform-version %s: want LATEST or a version such as 1.4.0", o.PlatformVersion)
+			return nil, appSpecInputError("--platform-version %s: want LATEST or a version such as 1.4.0", o.PlatformVersion)
 		}
 		props.PlatformVersion = o.PlatformVersion
 	}
@@ -186,31 +187,34 @@ func BuildAppSpec(td *Node, o AppSpecOptions) (*AppSpec, error) {
 	if o.Container != "" {
 		name, portText, ok := strings.Cut(o.Container, ":")
 		if !ok || name == "" || portText == "" {
-			return nil, inputErrorf("--container %s: want NAME:PORT", o.Container)
+			return nil, appSpecInputError("--container %s: want NAME:PORT", o.Container)
 		}
 		port, ok := appSpecPort(portText)
 		if !ok {
-			return nil, inputErrorf("--container %s: want a port number from 1 to 65535 after the colon", o.Container)
+			return nil, appSpecInputError("--container %s: want a port number from 1 to 65535 after the colon", o.Container)
 		}
 		if msg := appSpecCheckContainer(containers, name, port); msg != "" {
-			return nil, inputErrorf("--container %s: %s", o.Container, msg)
+			return nil, appSpecInputError("--container %s: %s", o.Container, msg)
 		}
 		props.LoadBalancerInfo = AppSpecLoadBalancer{ContainerName: name, ContainerPort: port}
 	} else {
-		var candidates []string
+		var candidates []AppSpecLoadBalancer
+		var names []string
 		for _, c := range containers {
 			for _, p := range c.ports {
-				candidates = append(candidates, c.name+":"+strconv.Itoa(p))
-				props.LoadBalancerInfo = AppSpecLoadBalancer{ContainerName: c.name, ContainerPort: p}
+				candidates = append(candidates, AppSpecLoadBalancer{ContainerName: c.name, ContainerPort: p})
+				names = append(names, c.name+":"+strconv.Itoa(p))
 			}
 		}
-		switch len(candidates) {
-		case 0:
+		if len(candidates) == 0 {
 			return nil, nil
-		case 1:
-		default:
-			return nil, inputErrorf("--container: several container ports could take the load balancer's traffic; pass --container NAME:PORT with one of %s", strings.Join(candidates, ", "))
 		}
+		// Guessing among several would send production traffic to a port
+		// nobody chose; the user has to say which.
+		if len(candidates) > 1 {
+			return nil, appSpecInputError("--container: several container ports could take the load balancer's traffic; pass --container NAME:PORT with one of %s", strings.Join(names, ", "))
+		}
+		props.LoadBalancerInfo = candidates[0]
 	}
 	return &AppSpec{
 		Version:       appSpecVersion,
@@ -219,7 +223,7 @@ func BuildAppSpec(td *Node, o AppSpecOptions) (*AppSpec, error) {
 	}, nil
 }
 
-func inputErrorf(format string, args ...any) error {
+func appSpecInputError(format string, args ...any) error {
 	return &InputError{fmt.Errorf(format, args...)}
 }
 
@@ -229,30 +233,30 @@ func appSpecNetworkFlags(o AppSpecOptions) (*AppSpecNetwork, error) {
 		// other two flags would describe a network CodeDeploy rejects.
 		switch {
 		case len(o.SecurityGroups) > 0:
-			return nil, inputErrorf("--security-group %s: needs --subnet", o.SecurityGroups[0])
+			return nil, appSpecInputError("--security-group %s: needs --subnet", o.SecurityGroups[0])
 		case o.AssignPublicIP != "":
-			return nil, inputErrorf("--assign-public-ip %s: needs --subnet", o.AssignPublicIP)
+			return nil, appSpecInputError("--assign-public-ip %s: needs --subnet", o.AssignPublicIP)
 		}
 		return nil, nil
 	}
 	if len(o.Subnets) > appSpecMaxSubnets {
-		return nil, inputErrorf("--subnet: given %d times; ECS allows at most %d", len(o.Subnets), appSpecMaxSubnets)
+		return nil, appSpecInputError("--subnet: given %d times; ECS allows at most %d", len(o.Subnets), appSpecMaxSubnets)
 	}
 	if len(o.SecurityGroups) > appSpecMaxSecurityGroups {
-		return nil, inputErrorf("--security-group: given %d times; ECS allows at most %d", len(o.SecurityGroups), appSpecMaxSecurityGroups)
+		return nil, appSpecInputError("--security-group: given %d times; ECS allows at most %d", len(o.SecurityGroups), appSpecMaxSecurityGroups)
 	}
 	for _, s := range o.Subnets {
 		if !appSpecSubnetRE.MatchString(s) {
-			return nil, inputErrorf("--subnet %s: want a subnet ID such as subnet-0123456789abcdef0", s)
+			return nil, appSpecInputError("--subnet %s: want a subnet ID such as subnet-0123456789abcdef0", s)
 		}
 	}
 	for _, s := range o.SecurityGroups {
 		if !appSpecSecurityGroupRE.MatchString(s) {
-			return nil, inputErrorf("--security-group %s: want a security group ID such as sg-0123456789abcdef0", s)
+			return nil, appSpecInputError("--security-group %s: want a security group ID such as sg-0123456789abcdef0", s)
 		}
 	}
 	if o.AssignPublicIP != "" && o.AssignPublicIP != "ENABLED" && o.AssignPublicIP != "DISABLED" {
-		return nil, inputErrorf("--assign-public-ip %s: want ENABLED or DISABLED", o.AssignPublicIP)
+		return nil, appSpecInputError("--assign-public-ip %s: want ENABLED or DISABLED", o.AssignPublicIP)
 	}
 	return &AppSpecNetwork{AwsvpcConfiguration: AppSpecAwsvpc{
 		Subnets:        o.Subnets,
@@ -267,30 +271,30 @@ func appSpecCapacityFlags(flags []string) ([]AppSpecCapacityProvider, error) {
 	for _, f := range flags {
 		parts := strings.Split(f, ":")
 		if len(parts) < 2 || len(parts) > 3 {
-			return nil, inputErrorf("--capacity-provider %s: want NAME:WEIGHT[:BASE]", f)
+			return nil, appSpecInputError("--capacity-provider %s: want NAME:WEIGHT[:BASE]", f)
 		}
 		item := AppSpecCapacityProvider{CapacityProvider: parts[0]}
 		if !appSpecProviderRE.MatchString(item.CapacityProvider) {
-			return nil, inputErrorf("--capacity-provider %s: want a capacity provider name of letters, digits, _ and -", f)
+			return nil, appSpecInputError("--capacity-provider %s: want a capacity provider name of letters, digits, _ and -", f)
 		}
 		var ok bool
 		if item.Weight, ok = appSpecWhole(parts[1], appSpecMaxWeight); !ok {
-			return nil, inputErrorf("--capacity-provider %s: weight must be a whole number from 0 to %d", f, appSpecMaxWeight)
+			return nil, appSpecInputError("--capacity-provider %s: weight must be a whole number from 0 to %d", f, appSpecMaxWeight)
 		}
 		if len(parts) == 3 {
 			if item.Base, ok = appSpecWhole(parts[2], appSpecMaxBase); !ok {
-				return nil, inputErrorf("--capacity-provider %s: base must be a whole number from 0 to %d", f, appSpecMaxBase)
+				return nil, appSpecInputError("--capacity-provider %s: base must be a whole number from 0 to %d", f, appSpecMaxBase)
 			}
 		}
 		for _, prev := range out {
 			if prev.CapacityProvider == item.CapacityProvider {
-				return nil, inputErrorf("--capacity-provider %s: %s given twice", f, item.CapacityProvider)
+				return nil, appSpecInputError("--capacity-provider %s: %s given twice", f, item.CapacityProvider)
 			}
 		}
 		if item.Base > 0 {
 			// ECS refuses a strategy in which two providers have a base.
 			if withBase != "" {
-				return nil, inputErrorf("--capacity-provider %s: only one capacity provider may have a base, and %s has one", f, withBase)
+				return nil, appSpecInputError("--capacity-provider %s: only one capacity provider may have a base, and %s has one", f, withBase)
 			}
 			withBase = item.CapacityProvider
 		}
@@ -304,17 +308,17 @@ func appSpecHookFlags(flags []string) ([]AppSpecHook, error) {
 	for _, f := range flags {
 		event, fn, ok := strings.Cut(f, "=")
 		if !ok || event == "" || fn == "" {
-			return nil, inputErrorf("--hook %s: want HOOK=FUNCTION", f)
+			return nil, appSpecInputError("--hook %s: want HOOK=FUNCTION", f)
 		}
 		if !isAppSpecHook(event) {
-			return nil, inputErrorf("--hook %s: unknown hook%s; want one of %s", f, appSpecDidYouMean(event, appSpecHooks()), appSpecHookList)
+			return nil, appSpecInputError("--hook %s: unknown hook%s; want one of %s", f, appSpecDidYouMean(event, appSpecHooks()), appSpecHookList)
 		}
 		if !appSpecFunctionRE.MatchString(fn) {
-			return nil, inputErrorf("--hook %s: want a Lambda function name or ARN after the =", f)
+			return nil, appSpecInputError("--hook %s: want a Lambda function name or ARN after the =", f)
 		}
 		for _, h := range out {
 			if h.Event == event {
-				return nil, inputErrorf("--hook %s: %s given twice", f, event)
+				return nil, appSpecInputError("--hook %s: %s given twice", f, event)
 			}
 		}
 		out = append(out, AppSpecHook{Event: event, Function: fn})
@@ -344,7 +348,7 @@ func appSpecContainers(td *Node) []appSpecContainer {
 					continue
 				}
 				p, err := strconv.Atoi(v.Str)
-				if err != nil || containsInt(c.ports, p) {
+				if err != nil || slices.Contains(c.ports, p) {
 					continue
 				}
 				c.ports = append(c.ports, p)
@@ -353,15 +357,6 @@ func appSpecContainers(td *Node) []appSpecContainer {
 		out = append(out, c)
 	}
 	return out
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // appSpecCheckContainer says what is wrong with name:port as the
@@ -375,7 +370,7 @@ func appSpecCheckContainer(containers []appSpecContainer, name string, port int)
 			names = append(names, c.name)
 			continue
 		}
-		if containsInt(c.ports, port) {
+		if slices.Contains(c.ports, port) {
 			return ""
 		}
 		if len(c.ports) == 0 {
@@ -417,15 +412,15 @@ func appSpecPort(s string) (int, bool) {
 	return p, ok && p > 0
 }
 
-// appSpecWhole parses a decimal whole number from 0 to max. It refuses
+// appSpecWhole parses a decimal whole number from 0 to hi. It refuses
 // signs, spaces and YAML's other integer forms (0x50, 1_000), which
 // CodeDeploy's JSON-minded reader would not take.
-func appSpecWhole(s string, max int) (int, bool) {
+func appSpecWhole(s string, hi int) (int, bool) {
 	if s == "" || len(s) > 9 || strings.Trim(s, "0123456789") != "" {
 		return 0, false
 	}
 	n, err := strconv.Atoi(s)
-	return n, err == nil && n <= max
+	return n, err == nil && n <= hi
 }
 
 // appSpecDidYouMean returns ", did you mean X?" with the known name closest
@@ -672,7 +667,7 @@ func (p *appSpecParser) fields(n *yaml.Node, path string, known []string, requir
 	out := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i].Value, n.Content[i+1]
-		if !containsString(known, k) {
+		if !slices.Contains(known, k) {
 			if hint := appSpecDidYouMean(k, known); hint != "" {
 				p.problem(joinPath(path, k), "unknown key%s", hint)
 			} else {
@@ -693,15 +688,6 @@ func (p *appSpecParser) fields(n *yaml.Node, path string, known []string, requir
 	return out, true
 }
 
-func containsString(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // str renders a string value; ok is false when it is not a string or its
 // template failed (the problem is recorded).
 func (p *appSpecParser) str(n *yaml.Node, path string) (string, bool) {
@@ -717,10 +703,10 @@ func (p *appSpecParser) str(n *yaml.Node, path string) (string, bool) {
 	return out, ok
 }
 
-// whole reads a whole number from 0 to max. A string that is exactly one
+// whole reads a whole number from lo to hi. A string that is exactly one
 // template action becomes a number, as in task definitions; any other
 // string is a type error, because CodeDeploy wants a number there.
-func (p *appSpecParser) whole(n *yaml.Node, path string, lo, max int) (int, bool) {
+func (p *appSpecParser) whole(n *yaml.Node, path string, lo, hi int) (int, bool) {
 	text := n.Value
 	switch {
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
@@ -736,23 +722,23 @@ func (p *appSpecParser) whole(n *yaml.Node, path string, lo, max int) (int, bool
 			case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
 				hint = "; write it unquoted"
 			}
-			p.problem(path, "want a number from %d to %d, got %q%s", lo, max, n.Value, hint)
+			p.problem(path, "want a number from %d to %d, got %q%s", lo, hi, n.Value, hint)
 			return 0, false
 		}
-		v, ok := appSpecWhole(out, max)
+		v, ok := appSpecWhole(out, hi)
 		if !ok || v < lo {
-			p.problem(path, "want a number from %d to %d, the template gave %q", lo, max, out)
+			p.problem(path, "want a number from %d to %d, the template gave %q", lo, hi, out)
 			return 0, false
 		}
 		return v, true
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int":
 	default:
-		p.problem(path, "want a number from %d to %d, got %s", lo, max, appSpecDescribe(n))
+		p.problem(path, "want a number from %d to %d, got %s", lo, hi, appSpecDescribe(n))
 		return 0, false
 	}
-	v, ok := appSpecWhole(text, max)
+	v, ok := appSpecWhole(text, hi)
 	if !ok || v < lo {
-		p.problem(path, "want a number from %d to %d, got %s", lo, max, text)
+		p.problem(path, "want a number from %d to %d, got %s", lo, hi, text)
 		return 0, false
 	}
 	return v, true
@@ -925,13 +911,13 @@ func (p *appSpecParser) network(n *yaml.Node, path string) *AppSpecNetwork {
 	return &AppSpecNetwork{AwsvpcConfiguration: vpc}
 }
 
-func (p *appSpecParser) ids(n *yaml.Node, path string, re *regexp.Regexp, want string, max int) []string {
+func (p *appSpecParser) ids(n *yaml.Node, path string, re *regexp.Regexp, want string, hi int) []string {
 	if n == nil {
 		return nil
 	}
 	items := p.list(n, path)
-	if len(items) > max {
-		p.problem(path, "%d given; ECS allows at most %d", len(items), max)
+	if len(items) > hi {
+		p.problem(path, "%d given; ECS allows at most %d", len(items), hi)
 	}
 	out := []string{}
 	for i, v := range items {
