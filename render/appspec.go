@@ -468,52 +468,45 @@ func appSpecDistance(a, b string) int {
 // CodeDeploy accepts both) and checks it against the rendered task
 // definition td. Template actions inside string values are rendered with the
 // same functions and variables as the task definition, each string on its
-// own. Every problem is reported at once in a *ProblemsError.
+// own. Every problem is reported at once in a *ProblemsError. With a nil td
+// the container is not checked.
 //
 // A document whose first non-blank character is "{" is read as JSON, with
-// JSON's escapes and duplicate-key check; anything else as YAML. YAML
-// anchors, aliases, merge keys and explicit tags are refused: an AppSpec
-// needs none of them, and aliases let a small file expand into a huge one.
+// JSON's escapes and duplicate-key check, and as YAML only when it is not
+// valid JSON (a YAML flow mapping); anything else as YAML. YAML anchors,
+// aliases, merge keys and explicit tags are refused: an AppSpec needs none
+// of them, and aliases let a small file expand into a huge one.
 func ParseAppSpec(data []byte, tdata TemplateData, td *Node) (*AppSpec, error) {
-	fail := func(path, format string, args ...any) error {
-		return &ProblemsError{Object: "appspec", Problems: []Problem{{Path: path, Msg: fmt.Sprintf(format, args...)}}}
-	}
 	if len(data) > appSpecMaxBytes {
-		return nil, fail("", "document is %d bytes; the limit is 1 MiB", len(data))
+		return nil, appSpecProblem("document is %d bytes; the limit is 1 MiB", len(data))
 	}
 	var root *yaml.Node
 	trimmed := bytes.TrimSpace(data)
 	switch {
 	case len(trimmed) == 0:
-		return nil, fail("", "empty document")
+		return nil, appSpecProblem("empty document")
 	case trimmed[0] == '{':
-		n, err := ParseJSON(data)
-		if err != nil {
-			return nil, &ProblemsError{Object: "appspec", Problems: []Problem{{Msg: err.Error()}}}
+		n, jsonErr := ParseJSON(data)
+		if jsonErr == nil {
+			root = appSpecFromJSON(n)
+			break
 		}
-		root = appSpecFromJSON(n)
+		var err error
+		if root, err = appSpecDecodeYAML(data); err != nil {
+			// Meant as JSON, most likely: JSON's message, with its line
+			// and column, is the one that helps.
+			return nil, appSpecProblem("%s", jsonErr)
+		}
+		if err := appSpecCheckYAML(root); err != nil {
+			return nil, err
+		}
 	default:
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		var doc yaml.Node
-		if err := dec.Decode(&doc); err != nil {
-			if err == io.EOF {
-				return nil, fail("", "empty document")
-			}
-			return nil, fail("", "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		var err error
+		if root, err = appSpecDecodeYAML(data); err != nil {
+			return nil, err
 		}
-		var next yaml.Node
-		if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
-			return nil, fail("", "more than one YAML document; an AppSpec is one")
-		}
-		if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-			root = doc.Content[0]
-		} else {
-			root = &doc
-		}
-		var safety []Problem
-		appSpecSafety(root, "", &safety)
-		if len(safety) > 0 {
-			return nil, &ProblemsError{Object: "appspec", Problems: appSpecFirstProblems(safety)}
+		if err := appSpecCheckYAML(root); err != nil {
+			return nil, err
 		}
 	}
 	p := &appSpecParser{e: newEvaluator(tdata), containers: appSpecContainers(td), checkContainer: td != nil}
@@ -522,6 +515,42 @@ func ParseAppSpec(data []byte, tdata TemplateData, td *Node) (*AppSpec, error) {
 		return nil, &ProblemsError{Object: "appspec", Problems: appSpecFirstProblems(p.e.problems)}
 	}
 	return a, nil
+}
+
+func appSpecProblem(format string, args ...any) error {
+	return &ProblemsError{Object: "appspec", Problems: []Problem{{Msg: fmt.Sprintf(format, args...)}}}
+}
+
+// appSpecDecodeYAML parses one YAML document into a tree. Aliases stay
+// pointers to their anchors, not copies, so parsing a YAML bomb is cheap.
+func appSpecDecodeYAML(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, appSpecProblem("empty document")
+		}
+		return nil, appSpecProblem("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		return nil, appSpecProblem("more than one YAML document; an AppSpec is one")
+	}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		return doc.Content[0], nil
+	}
+	return &doc, nil
+}
+
+// appSpecCheckYAML refuses the YAML features an AppSpec has no use for (see
+// appSpecSafety).
+func appSpecCheckYAML(root *yaml.Node) error {
+	var safety []Problem
+	appSpecSafety(root, "", &safety)
+	if len(safety) > 0 {
+		return &ProblemsError{Object: "appspec", Problems: appSpecFirstProblems(safety)}
+	}
+	return nil
 }
 
 // appSpecMaxProblems bounds the problems reported for one AppSpec. A real
