@@ -104,6 +104,10 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 // path: a virtual-host name such as BUCKET.127.0.0.1 does not resolve.
 func NewS3Client(cfg aws.Config) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// Otherwise every GetObject of an object stored without a checksum
+		// prints an "SDK ... DEBUG" line on stderr, where a pipeline's log
+		// should hold only ecsrender's own lines.
+		o.DisableLogOutputChecksumValidationSkipped = true
 		// NewFromConfig has resolved AWS_ENDPOINT_URL and
 		// AWS_ENDPOINT_URL_S3 into BaseEndpoint before options run.
 		if o.BaseEndpoint != nil {

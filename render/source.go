@@ -281,6 +281,8 @@ func s3Failure(ctx context.Context, src Source, err error) error {
 		status = re.HTTPStatusCode()
 		header = re.Response.Header.Get
 	}
+	// Without an XML body (HEAD, some proxies) the SDK derives the code
+	// from the status text: "Forbidden", "NotFound", "MovedPermanently".
 	var code, msg string
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -299,7 +301,7 @@ func s3Failure(ctx context.Context, src Source, err error) error {
 		// S3 answers 400 InvalidArgument, not NoSuchVersion, for a version
 		// id that is not even well-formed.
 		short = "no such version (S3: " + msg + ")"
-	case code == "AccessDenied" || code == "" && status == 403:
+	case code == "AccessDenied" || status == 403 && (code == "" || code == "Forbidden"):
 		// S3 hides a missing key behind 403 from a caller that may not
 		// list the bucket; say so, or users chase the wrong permission.
 		short = "access denied (S3 also says this for a missing key when the caller may not list the bucket)"
@@ -310,7 +312,7 @@ func s3Failure(ctx context.Context, src Source, err error) error {
 		} else {
 			short = "bucket " + src.Bucket + " is in region " + region + "; pass --region " + region
 		}
-	case code == "" && status == 404:
+	case status == 404 && (code == "" || code == "NotFound"):
 		short = "not found"
 	case code == "InvalidObjectState":
 		short = "object is archived (InvalidObjectState); restore it first"
