@@ -12,9 +12,9 @@ import (
 // where a template mistake hides (an account that is not 12 digits).
 var (
 	// placeholderRE finds the unrendered placeholders seen in real
-	// templates: shell/Terraform ${X}, the ECS agent's $$$X$$$, Go
-	// template actions and <X> markers.
-	placeholderRE = regexp.MustCompile(`\$\{[^}]*\}?|\$\$\$[^$]*\$\$\$|\{\{.*?(\}\}|$)|<[^>]*>`)
+	// templates and images: shell/Terraform ${X}, the ECS agent's
+	// $$$X$$$, Go template actions and CodePipeline's <IMAGE1_NAME>.
+	placeholderRE = regexp.MustCompile(`\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(?:\$\$\$)?|<[^>]*>?`)
 	partitionRE   = regexp.MustCompile(`^aws(-[a-z]+){0,2}$`)
 	regionRE      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	accountRE     = regexp.MustCompile(`^[0-9]{12}$`)

@@ -54,10 +54,6 @@ var (
 	// ecrHostRE matches ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]
 	// and the dual-stack ACCOUNT.dkr-ecr[-fips].REGION.on.aws.
 	ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.(?:dkr\.ecr(-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.on\.aws)$`)
-	// placeholderRE finds what template engines and CodePipeline leave in
-	// an image when nothing substituted it: ${IMAGE}, {{ .Image }},
-	// $$$IMAGE$$$ and <IMAGE1_NAME>.
-	placeholderRE = regexp.MustCompile(`\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(?:\$\$\$)?|<[^>]*>?`)
 )
 
 // digestHexLen is the hex length of each digest algorithm that OCI

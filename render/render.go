@@ -123,7 +123,7 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		if asrc, err = ParseSource(o.AppSpec); err != nil {
 			return nil, err
 		}
-		if asrc.Kind == Stdin && tsrc.Kind == Stdin {
+		if asrc.Kind == SourceStdin && tsrc.Kind == SourceStdin {
 			return nil, &InputError{fmt.Errorf("--template and --appspec cannot both read stdin")}
 		}
 	}
