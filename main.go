@@ -122,7 +122,7 @@ func outFlag() cli.Flag {
 
 func renderFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "template", Aliases: []string{"t"}, EnvVars: env("TEMPLATE"), Required: true, Usage: "the task definition template: s3://BUCKET/KEY[?versionId=V], a file, or - for stdin"},
+		&cli.StringFlag{Name: "template", Aliases: []string{"t"}, EnvVars: env("TEMPLATE"), Usage: "the task definition template: s3://BUCKET/KEY[?versionId=V], a file, or - for stdin"},
 		&cli.StringSliceFlag{Name: "image", Aliases: []string{"i"}, EnvVars: env("IMAGE"), Usage: "set the image of container NAME (repeatable): `NAME=REF`"},
 		&cli.StringFlag{Name: "appspec", EnvVars: env("APPSPEC"), Usage: "an AppSpec template `SRC` instead of building one from flags"},
 		&cli.BoolFlag{Name: "no-appspec", EnvVars: env("NO_APPSPEC"), Usage: "write no appspec.yaml (rolling deploys)"},
@@ -148,6 +148,11 @@ func renderFlags() []cli.Flag {
 func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool), write bool) error {
 	if c.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q; every input is a flag", c.Args().First())}
+	}
+	// Checked here rather than with Required, which makes urfave/cli print
+	// the whole help text instead of one line.
+	if c.String("template") == "" {
+		return usageError{errors.New("--template is required: s3://BUCKET/KEY, a file, or - for stdin")}
 	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout")+c.Duration("wait-for-image"))
 	defer cancel()

@@ -98,11 +98,16 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	images, err := parseNamePairs("--image", o.Images)
+	images, err := parseNamePairs("--image", "NAME=REF", o.Images)
 	if err != nil {
 		return nil, err
 	}
-	placeholders, err := parseNamePairs("--placeholder", o.Placeholders)
+	for _, name := range sortedKeys(images) {
+		if _, err := ParseImageRef(images[name]); err != nil {
+			return nil, &InputError{fmt.Errorf("--image %s: %w", name, err)}
+		}
+	}
+	placeholders, err := parseNamePairs("--placeholder", "NAME=TOKEN", o.Placeholders)
 	if err != nil {
 		return nil, err
 	}
@@ -249,12 +254,12 @@ func otherKey(n *Node, not string) string {
 }
 
 // parseNamePairs parses repeated NAME=VALUE flags such as --image web=REF.
-func parseNamePairs(flag string, pairs []string) (map[string]string, error) {
+func parseNamePairs(flag, form string, pairs []string) (map[string]string, error) {
 	out := make(map[string]string, len(pairs))
 	for _, p := range pairs {
 		name, val, ok := strings.Cut(p, "=")
 		if !ok || name == "" || val == "" {
-			return nil, &InputError{fmt.Errorf("%s %q: want NAME=VALUE", flag, p)}
+			return nil, &InputError{fmt.Errorf("%s %q: want %s", flag, p, form)}
 		}
 		if _, dup := out[name]; dup {
 			return nil, &InputError{fmt.Errorf("%s %s: given twice", flag, name)}
