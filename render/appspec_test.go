@@ -360,7 +360,7 @@ NetworkConfiguration:
 		{name: "empty", doc: "", errs: []string{"appspec: empty document"}},
 		{name: "only a comment", doc: "# nothing\n", errs: []string{"appspec: empty document"}},
 		{name: "invalid YAML", doc: "version: 0.0\nResources: [\n", errs: []string{"appspec: invalid YAML: line 2: did not find expected node content"}},
-		{name: "invalid JSON", doc: `{"version": 0.0`, errs: []string{"appspec: invalid JSON at line 1, column 16: unexpected end of the document"}},
+		{name: "invalid JSON", doc: `{"version": 0.0`, errs: []string{"appspec: line 1, column 16: invalid JSON: unexpected end of the document"}},
 		{name: "JSON trailing comma, YAML's flow mapping", doc: `{"version": 0.0,}`, errs: []string{"appspec: Resources: missing; an ECS AppSpec needs one TargetService resource"}},
 		// A document that opens with "{" is read as JSON first; YAML gets
 		// it only when it is not JSON, and JSON's message wins when neither
@@ -369,7 +369,7 @@ NetworkConfiguration:
 			want: minimal()},
 		{name: "YAML flow mapping with alias", doc: `{version: &v 0.0, x: *v}`,
 			errs: []string{"appspec: version: line 1: YAML anchor &v refused: an AppSpec may not use anchors or aliases, which can expand a small file into a huge one"}},
-		{name: "neither JSON nor YAML", doc: `{"version": 0.0,, }`, errs: []string{"appspec: invalid JSON at line 1, column 17: invalid character ',' looking for beginning of object key string"}},
+		{name: "neither JSON nor YAML", doc: `{"version": 0.0,, }`, errs: []string{"appspec: line 1, column 17: invalid JSON: invalid character ',' looking for beginning of object key string"}},
 		{name: "JSON duplicate key", doc: `{"version": 0.0, "version": 0.0}`, errs: []string{"appspec: version: line 1: duplicate key (first at line 1)"}},
 		{name: "two documents", doc: appSpecYAML(lbWeb) + "---\nversion: 0.0\n", errs: []string{"appspec: more than one YAML document; an AppSpec is one"}},
 		{name: "not a mapping", doc: "- version: 0.0\n", errs: []string{"appspec: want a mapping, got a list"}},

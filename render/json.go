@@ -124,7 +124,7 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("invalid JSON at line %d, column %d: %s", e.Line, e.Column, e.Msg)
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
 
 // ParseJSON parses one JSON document into an ordered tree. Unlike
@@ -140,7 +140,7 @@ func ParseJSON(data []byte) (*Node, error) {
 		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, p.syntaxError(dec.InputOffset(), "unexpected data after the end of the document")
+		return nil, p.syntaxError(dec.InputOffset(), "invalid JSON: unexpected data after the end of the document")
 	}
 	return n, nil
 }
@@ -158,11 +158,11 @@ func (p *parser) token() (json.Token, error) {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return nil, p.syntaxError(se.Offset, se.Error())
+		return nil, p.syntaxError(se.Offset, "invalid JSON: "+se.Error())
 	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, p.syntaxError(int64(len(p.data)), "unexpected end of the document")
+		return nil, p.syntaxError(int64(len(p.data)), "invalid JSON: unexpected end of the document")
 	}
-	return nil, p.syntaxError(p.dec.InputOffset(), err.Error())
+	return nil, p.syntaxError(p.dec.InputOffset(), "invalid JSON: "+err.Error())
 }
 
 func (p *parser) syntaxError(offset int64, msg string) *SyntaxError {
@@ -191,7 +191,7 @@ func (p *parser) value(path string) (*Node, error) {
 		return &Node{Kind: Null}, nil
 	case string:
 		if !utf8.ValidString(t) {
-			return nil, p.syntaxError(p.dec.InputOffset(), "invalid UTF-8 in string")
+			return nil, p.syntaxError(p.dec.InputOffset(), "invalid JSON: invalid UTF-8 in string")
 		}
 		return &Node{Kind: String, Str: t}, nil
 	case json.Number:
@@ -206,7 +206,7 @@ func (p *parser) value(path string) (*Node, error) {
 			return p.array(path)
 		}
 	}
-	return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("unexpected %v", tok))
+	return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("invalid JSON: unexpected %v", tok))
 }
 
 func (p *parser) object(path string) (*Node, error) {
@@ -219,11 +219,11 @@ func (p *parser) object(path string) (*Node, error) {
 		}
 		key, ok := tok.(string)
 		if !ok {
-			return nil, p.syntaxError(p.dec.InputOffset(), "object key is not a string")
+			return nil, p.syntaxError(p.dec.InputOffset(), "invalid JSON: object key is not a string")
 		}
 		child := joinPath(path, key)
 		if seen[key] {
-			return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("duplicate key %s", child))
+			return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("duplicate key %s; a JSON reader would silently keep only one of the two", child))
 		}
 		seen[key] = true
 		v, err := p.value(child)
