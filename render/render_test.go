@@ -1,0 +1,306 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	appRepo   = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"
+	nginxRepo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/nginx"
+)
+
+// twoContainers is a Fargate service with an app and an nginx sidecar,
+// both in ECR, plus a Datadog agent outside ECR.
+const twoContainers = `{
+  "family": "web",
+  "requiresCompatibilities": ["FARGATE"],
+  "networkMode": "awsvpc",
+  "cpu": "256",
+  "memory": "512",
+  "containerDefinitions": [
+    {"name": "app", "image": "` + appRepo + `:latest"},
+    {"name": "nginx", "image": "` + nginxRepo + `:1.27", "portMappings": [{"containerPort": 80}]},
+    {"name": "datadog", "image": "public.ecr.aws/datadog/agent:7", "essential": false}
+  ]
+}`
+
+func writeTemplate(t testing.TB, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "taskdef.json")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func seededResolver(log *callLog) *ImageResolver {
+	store := newFakeStore()
+	store.push("us-east-1", testAccount, "app", digestN(1), "v1", "latest")
+	store.push("us-east-1", testAccount, "nginx", digestN(2), "1.27")
+	return NewImageResolver(store.client(log), ResolverOptions{})
+}
+
+func TestRenderPinsEveryECRImage(t *testing.T) {
+	t.Parallel()
+	log := &callLog{}
+	res, err := Render(context.Background(), Options{
+		Template: writeTemplate(t, twoContainers),
+		Images:   []string{"app=" + appRepo + ":v1"},
+		Pin:      true,
+	}, Deps{Loader: &Loader{}, Resolver: seededResolver(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := map[string]string{}
+	for name, c := range containerIndex(res.TaskDef) {
+		images[name] = c.GetString("image")
+	}
+	want := map[string]string{
+		"app":     appRepo + "@" + digestN(1),
+		"nginx":   nginxRepo + "@" + digestN(2), // the sidecar is pinned too
+		"datadog": "public.ecr.aws/datadog/agent:7",
+	}
+	if diff := cmp.Diff(want, images); diff != "" {
+		t.Errorf("images (-want +got):\n%s", diff)
+	}
+	if n := len(log.take()); n != 2 {
+		t.Errorf("%d ECR calls, want 2 (one per repository)", n)
+	}
+	// The primary container is the load balancer's, nginx.
+	wantDetail := ImageDetail{
+		ImageURI:         nginxRepo + "@" + digestN(2),
+		ImageDigest:      digestN(2),
+		ImageTags:        []string{"1.27"},
+		RegistryID:       testAccount,
+		RepositoryName:   "nginx",
+		ImagePushedAt:    time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
+		ImageSizeInBytes: 1234,
+	}
+	if diff := cmp.Diff(wantDetail, res.ImageDetail); diff != "" {
+		t.Errorf("image detail (-want +got):\n%s", diff)
+	}
+	wantDefs := []ImageDefinition{{Name: "app", ImageURI: appRepo + "@" + digestN(1)}}
+	if diff := cmp.Diff(wantDefs, res.ImageDefinitions); diff != "" {
+		t.Errorf("image definitions (-want +got):\n%s", diff)
+	}
+	wantNotice := "containerDefinitions[2].image: public.ecr.aws/datadog/agent:7 is not in ECR; used as given"
+	if !strings.Contains(strings.Join(res.Notices, "\n"), wantNotice) {
+		t.Errorf("notices %q lack %q", res.Notices, wantNotice)
+	}
+}
+
+func TestRenderWithoutPinKeepsTags(t *testing.T) {
+	t.Parallel()
+	res, err := Render(context.Background(), Options{
+		Template: writeTemplate(t, twoContainers),
+		Images:   []string{"app=" + appRepo + ":v1"},
+	}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := containerIndex(res.TaskDef)["app"].GetString("image"); got != appRepo+":v1" {
+		t.Errorf("app image %q, want the tag kept", got)
+	}
+	if res.ImageDetail.ImageDigest != digestN(2) {
+		t.Errorf("image detail digest %q, want the resolved %q even unpinned", res.ImageDetail.ImageDigest, digestN(2))
+	}
+}
+
+func TestRenderMissingImageIsNotInputError(t *testing.T) {
+	t.Parallel()
+	_, err := Render(context.Background(), Options{
+		Template: writeTemplate(t, twoContainers),
+		Images:   []string{"app=" + appRepo + ":v2"},
+		Pin:      true,
+	}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})})
+	var nf *ImageNotFoundError
+	if !errors.As(err, &nf) {
+		t.Fatalf("err = %v, want an ImageNotFoundError", err)
+	}
+	if IsInputError(err) {
+		t.Errorf("a missing image is the registry's state, not the user's input: %v", err)
+	}
+	if !strings.Contains(err.Error(), "app") || !strings.Contains(err.Error(), "v2") {
+		t.Errorf("error %q does not name repository and tag", err)
+	}
+}
+
+func TestRenderPlaceholder(t *testing.T) {
+	t.Parallel()
+	res, err := Render(context.Background(), Options{
+		Template:     writeTemplate(t, twoContainers),
+		Images:       []string{"nginx=" + nginxRepo + ":1.27"},
+		Placeholders: []string{"nginx=IMAGE1_NAME"},
+		Pin:          true,
+	}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := containerIndex(res.TaskDef)["nginx"].GetString("image"); got != "<IMAGE1_NAME>" {
+		t.Errorf("nginx image %q, want <IMAGE1_NAME>", got)
+	}
+	// The artifacts that carry the image still have the real one.
+	if got := res.ImageDetail.ImageURI; got != nginxRepo+"@"+digestN(2) {
+		t.Errorf("image detail URI %q, want the pinned image", got)
+	}
+	if got := res.ImageDefinitions[0].ImageURI; got != nginxRepo+"@"+digestN(2) {
+		t.Errorf("image definition %q, want the pinned image", got)
+	}
+}
+
+func TestRenderDescribeOutput(t *testing.T) {
+	t.Parallel()
+	describe := `{"taskDefinition": {"taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3",
+	  "family": "web", "revision": 3, "status": "ACTIVE", "compatibilities": ["EC2"],
+	  "containerDefinitions": [{"name": "web", "image": "nginx", "memory": 128}]},
+	  "tags": [{"key": "team", "value": "sre"}]}`
+	res, err := Render(context.Background(), Options{Template: writeTemplate(t, describe), NoAppSpec: true},
+		Deps{Loader: &Loader{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "family": "web",
+  "containerDefinitions": [
+    {
+      "name": "web",
+      "image": "nginx",
+      "memory": 128
+    }
+  ],
+  "tags": [
+    {
+      "key": "team",
+      "value": "sre"
+    }
+  ]
+}
+`
+	if diff := cmp.Diff(want, string(res.TaskDef.MarshalIndent())); diff != "" {
+		t.Errorf("task definition (-want +got):\n%s", diff)
+	}
+	wantNotice := "describe-task-definition output: dropped the taskDefinition wrapper and read-only fields taskDefinitionArn, revision, status, compatibilities"
+	if len(res.Notices) != 1 || !strings.HasSuffix(res.Notices[0], wantNotice) {
+		t.Errorf("notices %q, want one ending %q", res.Notices, wantNotice)
+	}
+}
+
+func TestRenderInputErrors(t *testing.T) {
+	t.Parallel()
+	tmpl := writeTemplate(t, twoContainers)
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"template and appspec on stdin", Options{Template: "-", AppSpec: "-"},
+			"--template and --appspec cannot both read stdin"},
+		{"wrapper with another key", Options{Template: writeTemplate(t, `{"taskDefinition": {}, "other": 1}`)},
+			"want a task definition, got an object with taskDefinition and other"},
+		{"wrapper not an object", Options{Template: writeTemplate(t, `{"taskDefinition": []}`)},
+			"taskDefinition: want an object, got array"},
+		{"invalid image in template", Options{Template: writeTemplate(t, strings.Replace(twoContainers, appRepo+":latest", "app:", 1))},
+			`containerDefinitions[0].image: image "app:"`},
+		{"unknown placeholder container", Options{Template: tmpl, Placeholders: []string{"db=IMAGE1_NAME"}},
+			`--placeholder db: no container named "db"; the template has "app", "datadog", "nginx"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Render(context.Background(), tc.o, Deps{Loader: &Loader{Stdin: strings.NewReader("{}")}})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			if !IsInputError(err) {
+				t.Errorf("err %v is not an input error", err)
+			}
+		})
+	}
+}
+
+func ExampleRender() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	tmpl := filepath.Join(dir, "taskdef.json")
+	os.WriteFile(tmpl, []byte(`{
+  "family": "hello",
+  "containerDefinitions": [
+    {"name": "web", "image": "nginx", "memory": "{{ var \"mem\" }}",
+     "portMappings": [{"containerPort": 80}]}
+  ]
+}`), 0o644)
+
+	res, err := Render(context.Background(), Options{
+		Template: tmpl,
+		Images:   []string{"web=nginx:1.27"},
+		Vars:     []string{"mem=256"},
+	}, Deps{Loader: &Loader{}}) // no Resolver: offline
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	name, port := res.AppSpec.Container()
+	fmt.Printf("%s", res.TaskDef.MarshalIndent())
+	fmt.Println("load balancer:", name, port)
+	// Output:
+	// {
+	//   "family": "hello",
+	//   "containerDefinitions": [
+	//     {
+	//       "name": "web",
+	//       "image": "nginx:1.27",
+	//       "memory": 256,
+	//       "portMappings": [
+	//         {
+	//           "containerPort": 80
+	//         }
+	//       ]
+	//     }
+	//   ]
+	// }
+	// load balancer: web 80
+}
+
+// BenchmarkRender renders the Rails sample offline: parse, evaluate,
+// check, build the AppSpec. It is the CPU cost of one service per run.
+func BenchmarkRender(b *testing.B) {
+	o := Options{
+		Template: filepath.Join("..", "testdata", "rails", "taskdef.json"),
+		Images:   []string{"app=123456789012.dkr.ecr.us-east-1.amazonaws.com/prd-rails:v1.4.2"},
+		Vars:     []string{"web_concurrency=2", "stop_timeout=30"},
+		AppSpecOptions: AppSpecOptions{
+			Container: "nginx:80",
+		},
+	}
+	d := Deps{Loader: &Loader{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Render(context.Background(), o, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRenderResolved adds ECR resolution of both images through a
+// fake ECR, shared across iterations as one run's resolver is shared by
+// its services: after the first, lookups come from the cache.
+func BenchmarkRenderResolved(b *testing.B) {
+	tmpl := writeTemplate(b, twoContainers)
+	r := seededResolver(&callLog{})
+	o := Options{Template: tmpl, Images: []string{"app=" + appRepo + ":v1"}, Pin: true}
+	d := Deps{Loader: &Loader{}, Resolver: r}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Render(context.Background(), o, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
