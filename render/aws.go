@@ -325,7 +325,12 @@ func awsFailure(ctx context.Context, what, service string, err error) error {
 		}
 		text = fmt.Sprintf("%s error %s%s: %s", service, ae.ErrorCode(), status, oneLine(ae.ErrorMessage())) + attempts
 	case errors.As(err, &send):
-		text = "cannot reach " + service + ": " + connectionCause(send.Err) + attempts
+		var oe *net.OpError
+		if errors.As(send.Err, &oe) && oe.Op == "dial" {
+			text = "cannot reach " + service + ": " + connectionCause(send.Err) + attempts
+		} else {
+			text = "connection to " + service + " failed: " + connectionCause(send.Err) + attempts
+		}
 	default:
 		text = oneLine(err.Error())
 	}
