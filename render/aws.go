@@ -25,8 +25,11 @@ import (
 
 // Defaults for AWSOptions' zero values.
 const (
+	// DefaultAttemptTimeout is long for S3 or ECR, which answer in well
+	// under a second, and short next to a pipeline's minutes.
 	DefaultAttemptTimeout = 10 * time.Second
-	DefaultMaxAttempts    = 3
+	// DefaultMaxAttempts is the SDK's own default.
+	DefaultMaxAttempts = retry.DefaultMaxAttempts
 )
 
 // maxBackoff caps the wait between attempts. The SDK's 20s cap is meant

@@ -247,7 +247,7 @@ func TestAttemptTimeoutCoversBody(t *testing.T) {
 	l := testLoader(t, srv.URL, AWSOptions{AttemptTimeout: 200 * time.Millisecond})
 
 	_, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
-	checkErr(t, err, "get s3://b/k: no answer from S3 within 200ms")
+	checkErr(t, err, "get s3://b/k: reading the object: no answer from S3 within 200ms")
 	var te *attemptTimeoutError
 	if !errors.As(err, &te) {
 		t.Errorf("%T does not unwrap to the attempt timeout", err)
@@ -289,4 +289,18 @@ func indexOf(s []string, v string) int {
 		}
 	}
 	return -1
+}
+
+// A body cut short is named as such, not as a bare "unexpected EOF".
+func TestTruncatedBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(200)
+		io.WriteString(w, `{"family":`)
+	}))
+	defer srv.Close()
+	l := testLoader(t, srv.URL, AWSOptions{})
+
+	_, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
+	checkErr(t, err, "get s3://b/k: reading the object: unexpected EOF")
 }
