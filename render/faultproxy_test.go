@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 )
 
@@ -245,19 +246,53 @@ func TestFaultCallerCanceled(t *testing.T) {
 // The retry policy and attempt timeout come with the config, so ECR
 // clients get them too; the proxy speaks ECR's JSON errors.
 func TestFaultECR(t *testing.T) {
-	p := newFaultProxy(t, "http://127.0.0.1:1", func(n int, r *http.Request) fault {
-		if n == 1 {
+	ecrFake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		io.WriteString(w, `{"repositories":[{"repositoryName":"web"}]}`)
+	}))
+	defer ecrFake.Close()
+	hangThenThrottle := func(n int, r *http.Request) fault {
+		switch n {
+		case 1:
 			return faultHang
+		case 2:
+			return faultThrottle
 		}
-		return faultThrottle
-	})
-	setAWSEnv(t, p.URL)
-	cfg := testConfig(t, AWSOptions{AttemptTimeout: 200 * time.Millisecond, MaxAttempts: 3})
-	ctx := context.Background()
-	_, err := NewECRClient(cfg, "eu-west-1").DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
-	checkErr(t, awsFailure(ctx, "describe repositories", "ECR", err),
-		"describe repositories: ECR error ThrottlingException (HTTP 400): Rate exceeded (3 attempts)")
-	if n := p.Requests(); n != 3 {
-		t.Errorf("%d requests; want 3", n)
+		return faultNone
 	}
+
+	t.Run("recovered", func(t *testing.T) {
+		p := newFaultProxy(t, ecrFake.URL, hangThenThrottle)
+		setAWSEnv(t, p.URL)
+		cfg := testConfig(t, AWSOptions{AttemptTimeout: 200 * time.Millisecond, MaxAttempts: 3})
+		out, err := NewECRClient(cfg, "eu-west-1").DescribeRepositories(context.Background(), &ecr.DescribeRepositoriesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Repositories) != 1 || aws.ToString(out.Repositories[0].RepositoryName) != "web" {
+			t.Errorf("DescribeRepositories = %+v", out.Repositories)
+		}
+		if n := p.Requests(); n != 3 {
+			t.Errorf("%d requests; want 3", n)
+		}
+	})
+
+	t.Run("persistent", func(t *testing.T) {
+		p := newFaultProxy(t, ecrFake.URL, func(n int, r *http.Request) fault {
+			if n == 1 {
+				return faultHang
+			}
+			return faultThrottle
+		})
+		setAWSEnv(t, p.URL)
+		cfg := testConfig(t, AWSOptions{AttemptTimeout: 200 * time.Millisecond, MaxAttempts: 3})
+		ctx := context.Background()
+		_, err := NewECRClient(cfg, "eu-west-1").DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+		checkErr(t, awsFailure(ctx, "describe repositories", "ECR", err),
+			"describe repositories: ECR error ThrottlingException (HTTP 400): Rate exceeded (3 attempts)")
+		if n := p.Requests(); n != 3 {
+			t.Errorf("%d requests; want 3", n)
+		}
+	})
 }
