@@ -300,7 +300,7 @@ func s3Failure(ctx context.Context, src Source, err error) error {
 	case code == "InvalidArgument" && src.VersionID != "" && strings.Contains(strings.ToLower(msg), "version"):
 		// S3 answers 400 InvalidArgument, not NoSuchVersion, for a version
 		// id that is not even well-formed.
-		short = "no such version (S3: " + msg + ")"
+		short = "no such version (S3: " + oneLine(msg) + ")"
 	case code == "AccessDenied" || status == 403 && (code == "" || code == "Forbidden"):
 		// S3 hides a missing key behind 403 from a caller that may not
 		// list the bucket; say so, or users chase the wrong permission.
