@@ -25,8 +25,11 @@ import (
 
 // Defaults for AWSOptions' zero values.
 const (
+	// DefaultAttemptTimeout is long for S3 or ECR, which answer in well
+	// under a second, and short next to a pipeline's minutes.
 	DefaultAttemptTimeout = 10 * time.Second
-	DefaultMaxAttempts    = 3
+	// DefaultMaxAttempts is the SDK's own default.
+	DefaultMaxAttempts = retry.DefaultMaxAttempts
 )
 
 // maxBackoff caps the wait between attempts. The SDK's 20s cap is meant
@@ -325,7 +328,12 @@ func awsFailure(ctx context.Context, what, service string, err error) error {
 		}
 		text = fmt.Sprintf("%s error %s%s: %s", service, ae.ErrorCode(), status, oneLine(ae.ErrorMessage())) + attempts
 	case errors.As(err, &send):
-		text = "cannot reach " + service + ": " + connectionCause(send.Err) + attempts
+		var oe *net.OpError
+		if errors.As(send.Err, &oe) && oe.Op == "dial" {
+			text = "cannot reach " + service + ": " + connectionCause(send.Err) + attempts
+		} else {
+			text = "connection to " + service + " failed: " + connectionCause(send.Err) + attempts
+		}
 	default:
 		text = oneLine(err.Error())
 	}

@@ -2,13 +2,17 @@ package render
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -247,7 +251,7 @@ func TestAttemptTimeoutCoversBody(t *testing.T) {
 	l := testLoader(t, srv.URL, AWSOptions{AttemptTimeout: 200 * time.Millisecond})
 
 	_, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
-	checkErr(t, err, "get s3://b/k: no answer from S3 within 200ms")
+	checkErr(t, err, "get s3://b/k: reading the object: no answer from S3 within 200ms")
 	var te *attemptTimeoutError
 	if !errors.As(err, &te) {
 		t.Errorf("%T does not unwrap to the attempt timeout", err)
@@ -289,4 +293,47 @@ func indexOf(s []string, v string) int {
 		}
 	}
 	return -1
+}
+
+// A body cut short is named as such, not as a bare "unexpected EOF".
+func TestTruncatedBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(200)
+		io.WriteString(w, `{"family":`)
+	}))
+	defer srv.Close()
+	l := testLoader(t, srv.URL, AWSOptions{})
+
+	_, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
+	checkErr(t, err, "get s3://b/k: reading the object: unexpected EOF")
+}
+
+// Objects stored with a checksum are validated by the SDK as they are
+// read; the attempt's body wrapper must not get in the way.
+func TestChecksumValidated(t *testing.T) {
+	const body = `{"family":"web"}`
+	sum := make([]byte, 4)
+	binary.BigEndian.PutUint32(sum, crc32.ChecksumIEEE([]byte(body)))
+	good := base64.StdEncoding.EncodeToString(sum)
+	for _, tc := range []struct{ checksum, want string }{
+		{good, ""},
+		{"AAAAAA==", "get s3://b/k: reading the object: checksum did not match: algorithm CRC32, expect AAAAAA==, actual " + good},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("x-amz-checksum-crc32", tc.checksum)
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			io.WriteString(w, body)
+		}))
+		l := testLoader(t, srv.URL, AWSOptions{})
+		got, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
+		srv.Close()
+		if tc.want == "" {
+			if err != nil || string(got) != body {
+				t.Errorf("Load = %q, %v", got, err)
+			}
+			continue
+		}
+		checkErr(t, err, tc.want)
+	}
 }

@@ -27,9 +27,9 @@ type SourceKind uint8
 
 // The kinds of Source.
 const (
-	SourceFile SourceKind = iota
-	SourceStdin
-	SourceS3
+	SourceFile  SourceKind = iota // a file path
+	SourceStdin                   // "-"
+	SourceS3                      // s3://BUCKET/KEY[?versionId=V]
 )
 
 // Source is where a template or AppSpec is read from: the SRC of the
@@ -260,7 +260,7 @@ func (l *Loader) loadS3(ctx context.Context, src Source) ([]byte, error) {
 	// fake may send none, or a wrong one.
 	b, err := io.ReadAll(io.LimitReader(out.Body, MaxTemplateSize+1))
 	if err != nil {
-		return nil, awsFailure(ctx, "get "+src.String(), "S3", err)
+		return nil, awsFailure(ctx, "get "+src.String()+": reading the object", "S3", err)
 	}
 	if len(b) > MaxTemplateSize {
 		return nil, inputErrorf("template %v is over the limit of 1 MiB", src)
@@ -300,7 +300,7 @@ func s3Failure(ctx context.Context, src Source, err error) error {
 	case code == "InvalidArgument" && src.VersionID != "" && strings.Contains(strings.ToLower(msg), "version"):
 		// S3 answers 400 InvalidArgument, not NoSuchVersion, for a version
 		// id that is not even well-formed.
-		short = "no such version (S3: " + msg + ")"
+		short = "no such version (S3: " + oneLine(msg) + ")"
 	case code == "AccessDenied" || status == 403 && (code == "" || code == "Forbidden"):
 		// S3 hides a missing key behind 403 from a caller that may not
 		// list the bucket; say so, or users chase the wrong permission.

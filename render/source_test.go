@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -440,4 +441,28 @@ func TestLoadS3Errors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestLoadUnknownKind(t *testing.T) {
+	t.Parallel()
+	_, err := (&Loader{}).Load(context.Background(), Source{Kind: 9, Path: "x"})
+	checkErr(t, err, "source x: unknown kind 9")
+}
+
+func ExampleParseSource() {
+	for _, s := range []string{"s3://infra-templates/web/taskdef.json?versionId=3HL4kqtJ", "-", "taskdef.json"} {
+		src, err := ParseSource(s)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%d %s | %s | %s | %s\n", src.Kind, src.Bucket, src.Key, src.VersionID, src)
+	}
+	_, err := ParseSource("s3://Infra/taskdef.json")
+	fmt.Println(err)
+	// Output:
+	// 2 infra-templates | web/taskdef.json | 3HL4kqtJ | s3://infra-templates/web/taskdef.json?versionId=3HL4kqtJ
+	// 1  |  |  | stdin
+	// 0  |  |  | taskdef.json
+	// source "s3://Infra/taskdef.json": bucket name "Infra": only lowercase letters, digits, dots and hyphens are allowed
 }
