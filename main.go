@@ -187,6 +187,9 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 		Pin:          c.Bool("pin"),
 	}, deps)
 	if err != nil {
+		if c.Context.Err() != nil {
+			return fmt.Errorf("%w (stopped by a signal; nothing written)", err)
+		}
 		return err
 	}
 	for _, n := range res.Notices {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -22,9 +25,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"ecsrender": func() {
-			os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr, os.LookupEnv))
-		},
+		"ecsrender": main,
 	})
 }
 
@@ -43,10 +44,31 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("TESTDATA", filepath.Join(wd, "testdata"))
+			// HANG_URL is an AWS endpoint that never answers, for scripts
+			// that stop a run part-way; `hung` waits until it has a caller.
+			seen := make(chan struct{}, 1)
+			hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case seen <- struct{}{}:
+				default:
+				}
+				<-r.Context().Done()
+			}))
+			env.Defer(hang.Close)
+			env.Setenv("HANG_URL", hang.URL)
+			env.Values["hung"] = seen
 			return nil
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// hung waits until a request reaches HANG_URL.
+			"hung": func(ts *testscript.TestScript, neg bool, args []string) {
+				select {
+				case <-ts.Value("hung").(chan struct{}):
+				case <-time.After(30 * time.Second):
+					ts.Fatalf("no request reached HANG_URL")
+				}
+			},
 			// exits N CMD ARGS... runs a command and asserts its exit status,
 			// which `exec` and `! exec` cannot tell apart beyond zero.
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
