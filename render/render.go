@@ -199,7 +199,11 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 
 	res.TaskDef = td
-	res.ImageDetail = imageDetail(primaryContainer(res.AppSpec, o.Images, td), res)
+	primary := primaryContainer(res.AppSpec, o.Images, td)
+	if err := checkPlaceholderTarget(primary, placeholders); err != nil {
+		return nil, err
+	}
+	res.ImageDetail = imageDetail(primary, res)
 	res.ImageDefinitions = imageDefinitions(td, images, o.Images)
 	// Placeholders go in last: everything above needed the real image.
 	for name, tok := range placeholders {
@@ -383,6 +387,22 @@ func resolveImages(ctx context.Context, td *Node, placeholders map[string]string
 
 func isPlaceholder(s string) bool {
 	return len(s) > 2 && s[0] == '<' && s[len(s)-1] == '>' && placeholderToken.MatchString(s[1:len(s)-1])
+}
+
+// checkPlaceholderTarget refuses placeholders that imageDetail.json cannot
+// fill. CodeDeployToECS replaces <TOKEN> with the ImageURI of
+// imageDetail.json, which describes the primary container; a placeholder
+// on any other container would give it the primary container's image.
+func checkPlaceholderTarget(primary string, placeholders map[string]string) error {
+	if len(placeholders) == 0 {
+		return nil
+	}
+	if _, ok := placeholders[primary]; ok {
+		return nil
+	}
+	names := sortedKeys(placeholders)
+	return &InputError{fmt.Errorf("--placeholder %s=%s: imageDetail.json describes container %q (the load-balanced one, else the first --image), so CodeDeployToECS would give %s the image of %s; put the placeholder on %s or pass --container %s:PORT",
+		names[0], placeholders[names[0]], primary, names[0], primary, primary, names[0])}
 }
 
 // primaryContainer is the container whose image CodeDeployToECS swaps: the
