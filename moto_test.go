@@ -75,9 +75,20 @@ type motoEnv struct {
 	s3       *s3.Client
 	ecs      *ecs.Client
 	calls    *callCounter
+	ecr      *ecrClients
+}
 
-	ecrMu sync.Mutex
-	ecr   map[string]*ecr.Client
+// ecrClients are the seeding ECR clients, one per region.
+type ecrClients struct {
+	mu sync.Mutex
+	m  map[string]*ecr.Client
+}
+
+// in returns m for use by the subtest t: failures end t, not its parent.
+func (m *motoEnv) in(t *testing.T) *motoEnv {
+	c := *m
+	c.t = t
+	return &c
 }
 
 // newMoto gates the test, points the SDK's environment at a counting proxy
@@ -109,7 +120,7 @@ func newMoto(t *testing.T) *motoEnv {
 		proxy:    proxy.URL,
 		suffix:   hex.EncodeToString(b),
 		calls:    calls,
-		ecr:      map[string]*ecr.Client{},
+		ecr:      &ecrClients{m: map[string]*ecr.Client{}},
 		cfg: aws.Config{
 			Region:       "us-east-1",
 			BaseEndpoint: aws.String(endpoint),
@@ -237,12 +248,12 @@ func (m *motoEnv) put(bucket, key string, body []byte) string {
 }
 
 func (m *motoEnv) ecrClient(region string) *ecr.Client {
-	m.ecrMu.Lock()
-	defer m.ecrMu.Unlock()
-	c, ok := m.ecr[region]
+	m.ecr.mu.Lock()
+	defer m.ecr.mu.Unlock()
+	c, ok := m.ecr.m[region]
 	if !ok {
 		c = ecr.NewFromConfig(m.cfg, func(o *ecr.Options) { o.Region = region })
-		m.ecr[region] = c
+		m.ecr.m[region] = c
 	}
 	return c
 }
@@ -619,6 +630,7 @@ func TestMotoRenderPinsECRImages(t *testing.T) {
 	})
 
 	t.Run("register with ECS", func(t *testing.T) {
+		m := m.in(t)
 		var in ecs.RegisterTaskDefinitionInput
 		dec := json.NewDecoder(bytes.NewReader(r.file(t, "taskdef.json")))
 		dec.DisallowUnknownFields()
@@ -725,6 +737,7 @@ func TestMotoMissing(t *testing.T) {
 	q := regexp.QuoteMeta
 
 	t.Run("tag", func(t *testing.T) {
+		m := m.in(t)
 		img := ref("us-east-1", s.appRepo, "v9.9.9")
 		r := m.render(append([]string{"--template", src, "--image", "app=" + img}, railsVars...)...)
 		r.expect(t, 1, "error: image "+q(img)+": tag v9.9.9 not found in repository "+q(s.appRepo)+` \(registry 123456789012, us-east-1\)`)
@@ -734,6 +747,7 @@ func TestMotoMissing(t *testing.T) {
 		}
 	})
 	t.Run("repository", func(t *testing.T) {
+		m := m.in(t)
 		repo := m.name("no-such-repo")
 		img := ref("us-east-1", repo, "v1")
 		r := m.render(append([]string{"--template", src, "--image", "app=" + img}, railsVars...)...)
@@ -741,6 +755,7 @@ func TestMotoMissing(t *testing.T) {
 		r.noArtifacts(t)
 	})
 	t.Run("tag and repository", func(t *testing.T) {
+		m := m.in(t)
 		// Both are reported at once.
 		repo := m.name("no-such-repo")
 		img := ref("us-east-1", repo, "v1")
@@ -752,17 +767,20 @@ func TestMotoMissing(t *testing.T) {
 		r.noArtifacts(t)
 	})
 	t.Run("key", func(t *testing.T) {
+		m := m.in(t)
 		r := m.render(append([]string{"--template", "s3://" + s.bucket + "/no/such/key.json", "--image", "app=" + s.appImage}, railsVars...)...)
 		r.expect(t, 1, "error: get s3://"+q(s.bucket)+"/no/such/key.json: no such key")
 		r.noArtifacts(t)
 	})
 	t.Run("bucket", func(t *testing.T) {
+		m := m.in(t)
 		bucket := m.name("ecsrender-no-such-bucket")
 		r := m.render(append([]string{"--template", "s3://" + bucket + "/taskdef.json", "--image", "app=" + s.appImage}, railsVars...)...)
 		r.expect(t, 1, "error: get s3://"+q(bucket)+"/taskdef.json: no such bucket")
 		r.noArtifacts(t)
 	})
 	t.Run("appspec key", func(t *testing.T) {
+		m := m.in(t)
 		r := m.render("--template", src, "--image", "app="+s.appImage, "--var", "web_concurrency=2", "--var", "stop_timeout=30",
 			"--appspec", "s3://"+s.bucket+"/no-appspec.yaml")
 		r.expect(t, 1, "error: get s3://"+q(s.bucket)+"/no-appspec.yaml: no such key")
@@ -852,6 +870,7 @@ func TestMotoWaitForImage(t *testing.T) {
 	src := "s3://" + s.bucket + "/" + s.key
 
 	t.Run("pushed while waiting", func(t *testing.T) {
+		m := m.in(t)
 		img := ref("us-east-1", s.appRepo, "v2.0.0")
 		mf := m.dockerManifest("app v2.0.0")
 		var buf bytes.Buffer
@@ -879,6 +898,7 @@ func TestMotoWaitForImage(t *testing.T) {
 		}
 	})
 	t.Run("never pushed", func(t *testing.T) {
+		m := m.in(t)
 		img := ref("us-east-1", s.appRepo, "v3.0.0")
 		r := m.render(append([]string{"--template", src, "--image", "app=" + img, "--wait-for-image", "2s"}, railsVars...)...)
 		r.expect(t, 1, "error: image "+regexp.QuoteMeta(img)+": tag v3.0.0 not found in repository "+regexp.QuoteMeta(s.appRepo)+` \(registry 123456789012, us-east-1\) after waiting 2s`)
@@ -1061,5 +1081,172 @@ func TestMotoSharedDigest(t *testing.T) {
 	m.expectCalls(map[string]int{
 		"s3 GET /" + bucket + "/taskdef.json":  1,
 		"ecr DescribeImages us-east-1 " + repo: 1,
+	})
+}
+
+// TestMotoDescribeRoundTrip renders a template that is the output of
+// `aws ecs describe-task-definition` for a revision registered in moto,
+// as people start templates from a live revision: the read-only fields
+// are dropped with a notice, the new image is pinned, the sidecar stays
+// pinned to its digest, and ECS accepts the result again.
+func TestMotoDescribeRoundTrip(t *testing.T) {
+	m := newMoto(t)
+	s := m.rails()
+	r := m.render(append([]string{"--template", "s3://" + s.bucket + "/" + s.key, "--image", "app=" + s.appImage}, railsVars...)...)
+	r.expect(t, 0, "")
+	arn := m.register(r.file(t, "taskdef.json"))
+
+	// The CLI's own JSON, not the SDK's structs: a plain request to moto.
+	req, err := http.NewRequest("POST", m.endpoint+"/", strings.NewReader(fmt.Sprintf(`{"taskDefinition": %q, "include": ["TAGS"]}`, arn)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	described, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("describe %s: %s %v\n%s", arn, resp.Status, err, described)
+	}
+	m.put(s.bucket, "described.json", described)
+
+	v2 := m.dockerManifest("app v2")
+	m.push("us-east-1", s.appRepo, "v2", v2)
+	m.calls.take()
+
+	src := "s3://" + s.bucket + "/described.json"
+	r = m.render("--template", src, "--image", "app="+ref("us-east-1", s.appRepo, "v2"), "--container", "nginx:80")
+	r.expect(t, 0, "note: template "+regexp.QuoteMeta(src)+": describe-task-definition output: dropped the taskDefinition wrapper and read-only fields .*")
+	want := map[string]string{
+		"app":   ref("us-east-1", s.appRepo, v2.digest),
+		"nginx": ref("us-east-1", s.nginxRepo, s.nginx.digest),
+	}
+	if diff := cmp.Diff(want, r.taskImages(t)); diff != "" {
+		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
+	}
+	var td map[string]any
+	if err := json.Unmarshal(r.file(t, "taskdef.json"), &td); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"taskDefinitionArn", "revision", "status", "compatibilities", "registeredAt", "registeredBy", "taskDefinition"} {
+		if _, ok := td[k]; ok {
+			t.Errorf("taskdef.json still has %s", k)
+		}
+	}
+	if _, ok := td["tags"]; !ok {
+		t.Errorf("taskdef.json lost the tags that describe-task-definition --include TAGS puts beside the wrapper")
+	}
+	m.expectCalls(map[string]int{
+		"s3 GET /" + s.bucket + "/described.json":     1,
+		"ecr DescribeImages us-east-1 " + s.appRepo:   1,
+		"ecr DescribeImages us-east-1 " + s.nginxRepo: 1,
+	})
+	m.register(r.file(t, "taskdef.json"))
+}
+
+// register registers taskdef.json with moto's ECS, decoded strictly into
+// the SDK's input type, and returns the new revision's ARN.
+func (m *motoEnv) register(taskdef []byte) string {
+	m.t.Helper()
+	var in ecs.RegisterTaskDefinitionInput
+	dec := json.NewDecoder(bytes.NewReader(taskdef))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		m.t.Fatalf("taskdef.json does not decode into ecs.RegisterTaskDefinitionInput: %v", err)
+	}
+	out, err := m.ecs.RegisterTaskDefinition(context.Background(), &in)
+	if err != nil {
+		m.t.Fatalf("moto's ECS refused taskdef.json: %v", err)
+	}
+	arn := aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	m.t.Logf("registered %s", arn)
+	return arn
+}
+
+// TestMotoImageEdges covers what a real registry does to references:
+// a tag moved to a new image, a digest that is not there, an image of
+// another account's registry, and a reference with both tag and digest.
+func TestMotoImageEdges(t *testing.T) {
+	m := newMoto(t)
+	bucket := m.bucket("edges")
+	repo := m.repo("us-east-1", "edges")
+	old, moved := m.dockerManifest("old"), m.dockerManifest("moved")
+	// moto deletes an image whose only tag moves (ECR keeps it untagged),
+	// so the old image keeps a tag of its own.
+	m.push("us-east-1", repo, "v1", old)
+	m.push("us-east-1", repo, "main", old)
+	m.push("us-east-1", repo, "main", moved)
+	m.put(bucket, "taskdef.json", fmt.Appendf(nil, `{
+  "family": "edges",
+  "requiresCompatibilities": ["FARGATE"],
+  "networkMode": "awsvpc",
+  "cpu": "256",
+  "memory": "512",
+  "containerDefinitions": [{"name": "app", "image": %q}]
+}`, ref("us-east-1", repo, "main")))
+	src := "s3://" + bucket + "/taskdef.json"
+	q := regexp.QuoteMeta
+
+	t.Run("moved tag", func(t *testing.T) {
+		m := m.in(t)
+		r := m.render("--template", src, "--no-appspec")
+		r.expect(t, 0, "")
+		if got := r.taskImages(t)["app"]; got != ref("us-east-1", repo, moved.digest) {
+			t.Errorf("image %s, want the tag's newest image %s", got, moved.digest)
+		}
+	})
+	t.Run("old image by digest", func(t *testing.T) {
+		m := m.in(t)
+		img := ref("us-east-1", repo, old.digest)
+		r := m.render("--template", src, "--no-appspec", "--image", "app="+img)
+		r.expect(t, 0, "")
+		if got := r.taskImages(t)["app"]; got != img {
+			t.Errorf("image %s, want %s", got, img)
+		}
+		if tags := r.imageDetail(t)["ImageTags"]; !cmp.Equal(tags, []any{"v1"}) {
+			t.Errorf("imageDetail.json ImageTags = %v, want [v1]: main has moved on", tags)
+		}
+	})
+	t.Run("missing digest", func(t *testing.T) {
+		m := m.in(t)
+		digest := m.fakeDigest("never pushed")
+		img := ref("us-east-1", repo, digest)
+		r := m.render("--template", src, "--no-appspec", "--image", "app="+img)
+		r.expect(t, 1, "error: image "+q(img)+": digest "+digest+" not found in repository "+q(repo)+` \(registry 123456789012, us-east-1\)`)
+		r.noArtifacts(t)
+	})
+	t.Run("tag and digest", func(t *testing.T) {
+		// The digest decides what ECS pulls; the tag is only a label.
+		m := m.in(t)
+		img := "123456789012.dkr.ecr.us-east-1.amazonaws.com/" + repo + ":main@" + old.digest
+		r := m.render("--template", src, "--no-appspec", "--image", "app="+img)
+		r.expect(t, 0, "")
+		if got := r.taskImages(t)["app"]; got != ref("us-east-1", repo, old.digest) {
+			t.Errorf("image %s, want it pinned to the digest given, %s", got, old.digest)
+		}
+	})
+	t.Run("another account", func(t *testing.T) {
+		m := m.in(t)
+		img := "210987654321.dkr.ecr.us-east-1.amazonaws.com/" + repo + ":main"
+		r := m.render("--template", src, "--no-appspec", "--image", "app="+img)
+		r.expect(t, 1, "error: image "+q(img)+": repository "+q(repo)+` not found \(registry 210987654321, us-east-1\)`)
+		r.noArtifacts(t)
+	})
+	t.Run("check writes nothing", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		dir := t.TempDir()
+		t.Chdir(dir)
+		code := run(context.Background(), []string{"ecsrender", "check", "--template", src, "--no-appspec"}, nil, &stdout, &stderr, func(string) (string, bool) { return "", false })
+		if code != 0 || !strings.HasPrefix(stdout.String(), "ok: ") {
+			t.Errorf("check: exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("check wrote %d files", len(entries))
+		}
 	})
 }
