@@ -165,19 +165,19 @@ func TestOfflineRefusesS3(t *testing.T) {
 		{
 			name: "template",
 			args: []string{"--template", "s3://ecsrender-templates/prd-rails/taskdef.json"},
-			line: `error: template s3://ecsrender-templates/prd-rails/taskdef.json: --offline reads local files only`,
+			line: `error: s3://ecsrender-templates/prd-rails/taskdef.json: --offline reads local files only`,
 		},
 		{
 			name: "template with version",
 			args: []string{"--template", "s3://ecsrender-templates/prd-rails/taskdef.json?versionId=abc"},
-			line: `error: template s3://ecsrender-templates/prd-rails/taskdef.json\?versionId=abc: --offline reads local files only`,
+			line: `error: s3://ecsrender-templates/prd-rails/taskdef.json\?versionId=abc: --offline reads local files only`,
 		},
 		{
 			name: "appspec",
 			args: []string{"--template", "testdata/codedeploy/taskdef.json", "--appspec", "s3://ecsrender-templates/prd-web/appspec.yaml",
 				"--var", "greeting=hi", "--var", "port=8080"},
 			// The line calls the AppSpec a "template" (reported).
-			line: `error: \S+ s3://ecsrender-templates/prd-web/appspec.yaml: --offline reads local files only`,
+			line: `error: s3://ecsrender-templates/prd-web/appspec.yaml: --offline reads local files only`,
 		},
 		{
 			// s3://b/k is refused for its bucket name before --offline is

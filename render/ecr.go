@@ -628,7 +628,7 @@ func requested(ids []imageID, echo *types.ImageIdentifier) (imageID, bool) {
 
 func (r *ImageResolver) describe(ctx context.Context, c ECRAPI, k repoKey, ids []imageID) ([]types.ImageDetail, error) {
 	var out *ecr.DescribeImagesOutput
-	err := r.call(ctx, func(ctx context.Context) (err error) {
+	err := r.call(ctx, "describe images in", "ecr:DescribeImages", k, func(ctx context.Context) (err error) {
 		out, err = c.DescribeImages(ctx, &ecr.DescribeImagesInput{
 			RegistryId:     aws.String(k.account),
 			RepositoryName: aws.String(k.repo),
@@ -637,14 +637,14 @@ func (r *ImageResolver) describe(ctx context.Context, c ECRAPI, k repoKey, ids [
 		return err
 	})
 	if err != nil {
-		return nil, callError("describe images in", "ecr:DescribeImages", k, err)
+		return nil, err
 	}
 	return out.ImageDetails, nil
 }
 
 func (r *ImageResolver) batchGet(ctx context.Context, c ECRAPI, k repoKey, ids []imageID) ([]types.ImageFailure, error) {
 	var out *ecr.BatchGetImageOutput
-	err := r.call(ctx, func(ctx context.Context) (err error) {
+	err := r.call(ctx, "get images in", "ecr:BatchGetImage", k, func(ctx context.Context) (err error) {
 		out, err = c.BatchGetImage(ctx, &ecr.BatchGetImageInput{
 			RegistryId:     aws.String(k.account),
 			RepositoryName: aws.String(k.repo),
@@ -662,14 +662,15 @@ func (r *ImageResolver) batchGet(ctx context.Context, c ECRAPI, k repoKey, ids [
 		return err
 	})
 	if err != nil {
-		return nil, callError("get images in", "ecr:BatchGetImage", k, err)
+		return nil, err
 	}
 	return out.Failures, nil
 }
 
 // call runs one ECR call within the resolver's bound on calls in flight and
-// the per-call deadline.
-func (r *ImageResolver) call(ctx context.Context, f func(context.Context) error) error {
+// the per-call deadline, and tells a failure in one line that names the
+// repository, as S3 failures are told.
+func (r *ImageResolver) call(ctx context.Context, op, permission string, k repoKey, f func(context.Context) error) error {
 	select {
 	case r.calls <- struct{}{}:
 	case <-ctx.Done():
@@ -678,7 +679,10 @@ func (r *ImageResolver) call(ctx context.Context, f func(context.Context) error)
 	defer func() { <-r.calls }()
 	ctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
 	defer cancel()
-	return f(ctx)
+	if err := f(ctx); err != nil {
+		return callError(ctx, op, permission, k, err)
+	}
+	return nil
 }
 
 // ecrCallError is a failed ECR call told in the user's terms, with the
@@ -691,7 +695,7 @@ type ecrCallError struct {
 func (e *ecrCallError) Error() string { return e.msg }
 func (e *ecrCallError) Unwrap() error { return e.err }
 
-func callError(op, permission string, k repoKey, err error) error {
+func callError(ctx context.Context, op, permission string, k repoKey, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() == "AccessDeniedException" {
 		msg := fmt.Sprintf("%s %s: access denied: allow %s on %s", op, k, permission, k.arn())
@@ -700,7 +704,10 @@ func callError(op, permission string, k repoKey, err error) error {
 		}
 		return &ecrCallError{msg: msg, err: err}
 	}
-	return fmt.Errorf("%s %s: %w", op, k, err)
+	if isImageNotFound(err) || isRepositoryNotFound(err) {
+		return err // the caller turns these into ImageNotFoundError
+	}
+	return awsFailure(ctx, op+" "+k.String(), "ECR", err)
 }
 
 func isImageNotFound(err error) bool {

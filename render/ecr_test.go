@@ -539,7 +539,7 @@ func TestResolveTransientErrorIsNotCached(t *testing.T) {
 	}, ResolverOptions{})
 	refs := mustRefs(t, testECRHost+"/app:v1")
 	_, err := res.Resolve(context.Background(), refs)
-	want := "describe images in repository app (registry 123456789012, us-east-1): operation error ECR: DescribeImages, api error ServerException: internal error"
+	want := "describe images in repository app (registry 123456789012, us-east-1): ECR error ServerException: internal error"
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}
@@ -808,7 +808,7 @@ func TestResolveCancelDuringCall(t *testing.T) {
 	go func() { <-started; cancel() }()
 	refs := mustRefs(t, testECRHost+"/app:v1")
 	_, err := res.Resolve(ctx, refs)
-	want := "describe images in repository app (registry 123456789012, us-east-1): operation error ECR: DescribeImages, context canceled"
+	want := "describe images in repository app (registry 123456789012, us-east-1): canceled"
 	if err == nil || err.Error() != want || !errors.Is(err, context.Canceled) {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}

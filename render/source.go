@@ -114,7 +114,7 @@ func checkBucketName(b string) error {
 		return errors.New("access point and other ARNs are not supported: give the bucket name")
 	}
 	if len(b) < 3 || len(b) > 63 {
-		return fmt.Errorf("bucket name %q is %d characters; S3 wants 3 to 63", b, len(b))
+		return fmt.Errorf("bucket name %q: S3 bucket names are 3 to 63 characters", b)
 	}
 	for _, c := range b {
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
@@ -221,13 +221,13 @@ func readLimited(r io.Reader, src Source) ([]byte, error) {
 		return nil, fmt.Errorf("read %v: %w", src, pathErrorCause(err))
 	}
 	if len(b) > MaxTemplateSize {
-		return nil, inputErrorf("template %v is over the limit of 1 MiB", src)
+		return nil, inputErrorf("%v is over the limit of 1 MiB", src)
 	}
 	return b, nil
 }
 
 func tooLarge(src Source, size int64) error {
-	return inputErrorf("template %v is %s; the limit is 1 MiB", src, formatSize(size))
+	return inputErrorf("%v is %s; the limit is 1 MiB", src, formatSize(size))
 }
 
 // formatSize writes sizes just over the limit in bytes, where "1.0 MiB"
@@ -242,7 +242,7 @@ func formatSize(n int64) string {
 
 func (l *Loader) loadS3(ctx context.Context, src Source) ([]byte, error) {
 	if l.S3 == nil {
-		return nil, inputErrorf("template %v: --offline reads local files only", src)
+		return nil, inputErrorf("%v: --offline reads local files only", src)
 	}
 	in := &s3.GetObjectInput{Bucket: &src.Bucket, Key: &src.Key}
 	if src.VersionID != "" {
@@ -263,7 +263,7 @@ func (l *Loader) loadS3(ctx context.Context, src Source) ([]byte, error) {
 		return nil, awsFailure(ctx, "get "+src.String()+": reading the object", "S3", err)
 	}
 	if len(b) > MaxTemplateSize {
-		return nil, inputErrorf("template %v is over the limit of 1 MiB", src)
+		return nil, inputErrorf("%v is over the limit of 1 MiB", src)
 	}
 	return b, nil
 }

@@ -64,8 +64,8 @@ func TestParseSourceInvalid(t *testing.T) {
 		{"s3://bucket/?versionId=v", `source "s3://bucket/?versionId=v": no object key: want s3://BUCKET/KEY`},
 		{"s3://bucket/dir/", `source "s3://bucket/dir/": key ends with /, which names a folder, not a template`},
 		{"S3://bucket/key", `source "S3://bucket/key": write the scheme as s3://`},
-		{"s3://ab/k", `source "s3://ab/k": bucket name "ab" is 2 characters; S3 wants 3 to 63`},
-		{"s3://" + strings.Repeat("a", 64) + "/k", `source "s3://` + strings.Repeat("a", 64) + `/k": bucket name "` + strings.Repeat("a", 64) + `" is 64 characters; S3 wants 3 to 63`},
+		{"s3://ab/k", `source "s3://ab/k": bucket name "ab": S3 bucket names are 3 to 63 characters`},
+		{"s3://" + strings.Repeat("a", 64) + "/k", `source "s3://` + strings.Repeat("a", 64) + `/k": bucket name "` + strings.Repeat("a", 64) + `": S3 bucket names are 3 to 63 characters`},
 		{"s3://My-Bucket/k", `source "s3://My-Bucket/k": bucket name "My-Bucket": only lowercase letters, digits, dots and hyphens are allowed`},
 		{"s3://my_bucket/k", `source "s3://my_bucket/k": bucket name "my_bucket": only lowercase letters, digits, dots and hyphens are allowed`},
 		{"s3://-bucket/k", `source "s3://-bucket/k": bucket name "-bucket" must begin and end with a letter or digit`},
@@ -152,8 +152,8 @@ func TestLoadFile(t *testing.T) {
 		path, want string
 		input      bool
 	}{
-		{overByOne, "template " + overByOne + " is 1048577 bytes; the limit is 1 MiB", true},
-		{big, "template " + big + " is 3.2 MiB; the limit is 1 MiB", true},
+		{overByOne, overByOne + " is 1048577 bytes; the limit is 1 MiB", true},
+		{big, big + " is 3.2 MiB; the limit is 1 MiB", true},
 		{missing, "read " + missing + ": no such file or directory", false},
 		{dir, "read " + dir + ": is a directory, not a template file", false},
 	} {
@@ -202,7 +202,7 @@ func TestLoadStdin(t *testing.T) {
 
 	endless := &countingReader{}
 	_, err = (&Loader{Stdin: endless}).Load(context.Background(), Source{Kind: SourceStdin})
-	checkErr(t, err, "template stdin is over the limit of 1 MiB")
+	checkErr(t, err, "stdin is over the limit of 1 MiB")
 	if !IsInputError(err) {
 		t.Error("an oversized template is an input error")
 	}
@@ -224,7 +224,7 @@ func (iotestErrReader) Read([]byte) (int, error) { return 0, errors.New("broken 
 func TestLoadS3Offline(t *testing.T) {
 	t.Parallel()
 	_, err := (&Loader{}).Load(context.Background(), Source{Kind: SourceS3, Bucket: "b12", Key: "k"})
-	checkErr(t, err, "template s3://b12/k: --offline reads local files only")
+	checkErr(t, err, "s3://b12/k: --offline reads local files only")
 	if !IsInputError(err) {
 		t.Error("an s3:// source with --offline is an input error")
 	}
@@ -315,7 +315,7 @@ func TestLoadS3TooLarge(t *testing.T) {
 	l := testLoader(t, f.URL, AWSOptions{})
 
 	_, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "tmpl", Key: "big.json"})
-	checkErr(t, err, "template s3://tmpl/big.json is 3.2 MiB; the limit is 1 MiB")
+	checkErr(t, err, "s3://tmpl/big.json is 3.2 MiB; the limit is 1 MiB")
 	if !IsInputError(err) {
 		t.Error("an oversized template is an input error")
 	}
@@ -348,7 +348,7 @@ func TestLoadS3TooLargeNoLength(t *testing.T) {
 	l := testLoader(t, srv.URL, AWSOptions{})
 
 	_, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "tmpl", Key: "endless.json"})
-	checkErr(t, err, "template s3://tmpl/endless.json is over the limit of 1 MiB")
+	checkErr(t, err, "s3://tmpl/endless.json is over the limit of 1 MiB")
 	<-done
 	t.Logf("server sent %d bytes", sent.Load())
 	if n := sent.Load(); n >= total {
