@@ -90,6 +90,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (s
 				Name:  "version",
 				Usage: "print the version, the commit and the Go version",
 				Action: func(c *cli.Context) error {
+					if c.NArg() > 0 {
+						return usageError{fmt.Errorf("unexpected argument %q; version takes none", c.Args().First())}
+					}
 					fmt.Fprintln(stdout, versionString())
 					return nil
 				},
@@ -153,6 +156,12 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	// the whole help text instead of one line.
 	if c.String("template") == "" {
 		return usageError{errors.New("--template is required: s3://BUCKET/KEY, a file, or - for stdin")}
+	}
+	if c.Duration("timeout") <= 0 {
+		return usageError{fmt.Errorf("--timeout %v: want a positive duration such as 5m", c.Duration("timeout"))}
+	}
+	if c.Duration("wait-for-image") < 0 {
+		return usageError{fmt.Errorf("--wait-for-image %v: want a duration of 0 or more, such as 10m", c.Duration("wait-for-image"))}
 	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout")+c.Duration("wait-for-image"))
 	defer cancel()

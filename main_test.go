@@ -267,3 +267,23 @@ func TestCorpus(t *testing.T) {
 		t.Fatal("EXPECT.tsv lists no files")
 	}
 }
+
+// A run whose deadline passed while it rendered writes nothing.
+func TestStoppedBeforeWriting(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"ecsrender", "render", "--offline", "--no-appspec", "--out", dir,
+		"--template", "testdata/worker/taskdef.json", "--var", "memory=1024", "--var", "concurrency=1"},
+		nil, &stdout, &stderr, func(string) (string, bool) { return "", false })
+	if code != exitOther {
+		t.Errorf("exit %d, want %d", code, exitOther)
+	}
+	if want := "error: stopped before writing: context canceled\n"; !strings.HasSuffix(stderr.String(), want) {
+		t.Errorf("stderr %q, want it to end %q", stderr.String(), want)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s exists after a stopped run", dir)
+	}
+}

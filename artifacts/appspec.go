@@ -1,6 +1,3 @@
-// Package artifacts writes the pipeline artifacts that CodePipeline's deploy
-// actions read: taskdef.json, appspec.yaml, imageDetail.json and
-// imagedefinitions.json.
 package artifacts
 
 import (

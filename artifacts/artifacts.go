@@ -49,12 +49,17 @@ func Encode(r *render.Result) ([]File, error) {
 		}
 		files = append(files, File{AppSpecFile, b})
 	}
-	b, err := encodeImageDetail(r.ImageDetail)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", ImageDetailFile, err)
+	// An empty ImageDetail means the primary container's image is a
+	// placeholder another artifact fills; render says so in a notice.
+	if r.ImageDetail.ImageURI != "" {
+		b, err := encodeImageDetail(r.ImageDetail)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", ImageDetailFile, err)
+		}
+		files = append(files, File{ImageDetailFile, b})
 	}
-	files = append(files, File{ImageDetailFile, b})
-	if b, err = encodeImageDefinitions(r.ImageDefinitions); err != nil {
+	b, err := encodeImageDefinitions(r.ImageDefinitions)
+	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", ImageDefinitionsFile, err)
 	}
 	if len(b) > MaxImageDefinitionsSize {
@@ -175,14 +180,14 @@ func Write(dir string, files []File) (err error) {
 			backup = target + ".ecsrender-old"
 			os.Remove(backup)
 			if err := os.Link(target, backup); err != nil {
-				return fmt.Errorf("write %s: keep the old file: %w", target, err)
+				return fmt.Errorf("write %s: keep the old file for a rollback: %w", target, linkCause(err))
 			}
 		}
 		if err := os.Rename(temps[i], target); err != nil {
 			if backup != "" {
 				os.Remove(backup)
 			}
-			return fmt.Errorf("write %s: %w", target, errors.Unwrap(err))
+			return fmt.Errorf("write %s: %w", target, linkCause(err))
 		}
 		renamed = append(renamed, done{target, backup})
 	}
@@ -222,6 +227,16 @@ func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
+	}
+	return err
+}
+
+// linkCause drops the *os.LinkError wrapper, whose two paths repeat the
+// target the message already names.
+func linkCause(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
 	}
 	return err
 }

@@ -424,44 +424,13 @@ func appSpecWhole(s string, hi int) (int, bool) {
 }
 
 // appSpecDidYouMean returns ", did you mean X?" with the known name closest
-// to s, or "" when none is close enough to be a likely typo.
+// to s, or "" when none is close enough to be a likely typo. It uses the
+// same measure as the task definition's checks.
 func appSpecDidYouMean(s string, known []string) string {
-	best, bestDist := "", 0
-	for _, k := range known {
-		d := appSpecDistance(strings.ToLower(s), strings.ToLower(k))
-		if best == "" || d < bestDist {
-			best, bestDist = k, d
-		}
+	if best := suggest(s, known); best != "" {
+		return ", did you mean " + best + "?"
 	}
-	limit := 2
-	if len(s) >= 12 {
-		limit = 3
-	}
-	if best == "" || bestDist > limit {
-		return ""
-	}
-	return ", did you mean " + best + "?"
-}
-
-// appSpecDistance is the Levenshtein distance between a and b, in bytes.
-func appSpecDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 // ParseAppSpec renders an AppSpec template (--appspec SRC: YAML or JSON, as
@@ -512,7 +481,7 @@ func ParseAppSpec(data []byte, tdata TemplateData, td *Node) (*AppSpec, error) {
 	p := &appSpecParser{e: newEvaluator(tdata), containers: appSpecContainers(td), checkContainer: td != nil}
 	a := p.appSpec(root)
 	if len(p.e.problems) > 0 {
-		return nil, &ProblemsError{Object: "appspec", Problems: appSpecFirstProblems(p.e.problems)}
+		return nil, &ProblemsError{Object: "appspec", Problems: p.e.problems}
 	}
 	return a, nil
 }
@@ -548,22 +517,9 @@ func appSpecCheckYAML(root *yaml.Node) error {
 	var safety []Problem
 	appSpecSafety(root, "", &safety)
 	if len(safety) > 0 {
-		return &ProblemsError{Object: "appspec", Problems: appSpecFirstProblems(safety)}
+		return &ProblemsError{Object: "appspec", Problems: safety}
 	}
 	return nil
-}
-
-// appSpecMaxProblems bounds the problems reported for one AppSpec. A real
-// AppSpec has a handful; a hostile or generated one could have a hundred
-// thousand, and a log that long helps no one.
-const appSpecMaxProblems = 50
-
-func appSpecFirstProblems(ps []Problem) []Problem {
-	if len(ps) <= appSpecMaxProblems {
-		return ps
-	}
-	more := len(ps) - appSpecMaxProblems
-	return append(ps[:appSpecMaxProblems:appSpecMaxProblems], Problem{Msg: fmt.Sprintf("and %d more problems", more)})
 }
 
 // appSpecSafety reports the YAML features an AppSpec has no use for and

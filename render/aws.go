@@ -334,6 +334,9 @@ func awsFailure(ctx context.Context, what, service string, err error) error {
 		} else {
 			text = "connection to " + service + " failed: " + connectionCause(send.Err) + attempts
 		}
+	case errors.As(err, &re):
+		// An answer that is not AWS's, such as a proxy's HTML error page.
+		text = fmt.Sprintf("%s answered HTTP %d, not with an AWS response", service, re.HTTPStatusCode()) + attempts
 	default:
 		text = oneLine(err.Error())
 	}

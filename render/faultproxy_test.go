@@ -34,6 +34,9 @@ const (
 	faultReset
 	// faultHang answers nothing until the client gives up.
 	faultHang
+	// faultProxyPage answers 502 with an HTML page, as a corporate proxy
+	// or a load balancer in front of an endpoint does.
+	faultProxyPage
 )
 
 // faultProxy is a reverse proxy in front of an AWS service fake (gofakes3,
@@ -86,6 +89,10 @@ func newFaultProxy(t *testing.T, backend string, choose func(n int, r *http.Requ
 				tc.SetLinger(0)
 			}
 			conn.Close()
+		case faultProxyPage:
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
 		case faultHang:
 			// The server notices the client hanging up (and ends the
 			// request's context) only once the body has been read.
@@ -295,4 +302,21 @@ func TestFaultECR(t *testing.T) {
 			t.Errorf("%d requests; want 3", n)
 		}
 	})
+}
+
+// TestAWSFailureNotAWS shows the one line for an answer that did not come
+// from AWS at all, where the SDK's own text would run on about failing to
+// decode the body.
+func TestAWSFailureNotAWS(t *testing.T) {
+	ecrFake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the proxy page should have answered")
+	}))
+	defer ecrFake.Close()
+	p := newFaultProxy(t, ecrFake.URL, faultAlways(faultProxyPage))
+	setAWSEnv(t, p.URL)
+	cfg := testConfig(t, AWSOptions{MaxAttempts: 3})
+	ctx := context.Background()
+	_, err := NewECRClient(cfg, "eu-west-1").DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+	checkErr(t, awsFailure(ctx, "describe repositories", "ECR", err),
+		"describe repositories: ECR answered HTTP 502, not with an AWS response (3 attempts)")
 }

@@ -23,6 +23,7 @@ const (
 	Array
 )
 
+// String names the kind as messages do: "string", "array", ...
 func (k Kind) String() string {
 	switch k {
 	case Null:
@@ -123,6 +124,7 @@ type SyntaxError struct {
 	Msg          string
 }
 
+// Error gives the position and what is wrong.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
@@ -132,6 +134,18 @@ func (e *SyntaxError) Error() string {
 // standard decoder silently keeps the last one, which would let two "image"
 // keys quietly become one.
 func ParseJSON(data []byte) (*Node, error) {
+	if !utf8.Valid(data) {
+		// json.Decoder would quietly turn bad bytes into U+FFFD.
+		i := 0
+		for i < len(data) {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		return nil, (&parser{data: data}).syntaxError(int64(i), "invalid JSON: not UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	p := parser{dec: dec, data: data}
@@ -146,9 +160,14 @@ func ParseJSON(data []byte) (*Node, error) {
 }
 
 type parser struct {
-	dec  *json.Decoder
-	data []byte
+	dec   *json.Decoder
+	data  []byte
+	depth int
 }
+
+// maxDepth bounds nesting. A task definition is under ten levels deep; a
+// hostile document of a million brackets must not cost gigabytes.
+const maxDepth = 64
 
 func (p *parser) token() (json.Token, error) {
 	tok, err := p.dec.Token()
@@ -190,9 +209,6 @@ func (p *parser) value(path string) (*Node, error) {
 	case nil:
 		return &Node{Kind: Null}, nil
 	case string:
-		if !utf8.ValidString(t) {
-			return nil, p.syntaxError(p.dec.InputOffset(), "invalid JSON: invalid UTF-8 in string")
-		}
 		return &Node{Kind: String, Str: t}, nil
 	case json.Number:
 		return &Node{Kind: Number, Str: string(t)}, nil
@@ -200,9 +216,14 @@ func (p *parser) value(path string) (*Node, error) {
 		return &Node{Kind: Bool, Bool: t}, nil
 	case json.Delim:
 		switch t {
-		case '{':
-			return p.object(path)
-		case '[':
+		case '{', '[':
+			if p.depth++; p.depth > maxDepth {
+				return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("nested more than %d levels deep", maxDepth))
+			}
+			defer func() { p.depth-- }()
+			if t == '{' {
+				return p.object(path)
+			}
 			return p.array(path)
 		}
 	}

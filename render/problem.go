@@ -2,6 +2,7 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -12,6 +13,7 @@ type Problem struct {
 	Msg  string
 }
 
+// String gives the problem as "path: message".
 func (p Problem) String() string {
 	if p.Path == "" {
 		return p.Msg
@@ -27,11 +29,25 @@ type ProblemsError struct {
 	Problems []Problem
 }
 
-// Error returns one line per problem, each naming the object.
+// maxProblemLines bounds the lines of one error. A real document has a
+// handful of problems; a hostile or generated one could have a hundred
+// thousand, and a log that long helps no one.
+const maxProblemLines = 50
+
+// Error returns one line per problem, each naming the object, and at most
+// maxProblemLines of them.
 func (e *ProblemsError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = e.Object + ": " + p.String()
+	ps := e.Problems
+	var more int
+	if len(ps) > maxProblemLines {
+		ps, more = ps[:maxProblemLines], len(ps)-maxProblemLines
+	}
+	lines := make([]string, 0, len(ps)+1)
+	for _, p := range ps {
+		lines = append(lines, e.Object+": "+p.String())
+	}
+	if more > 0 {
+		lines = append(lines, fmt.Sprintf("%s: and %d more problems", e.Object, more))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -41,7 +57,10 @@ func (e *ProblemsError) Error() string {
 // exits 2 for it and 1 for anything else.
 type InputError struct{ Err error }
 
+// Error returns the wrapped error's message.
 func (e *InputError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e *InputError) Unwrap() error { return e.Err }
 
 // IsInputError reports whether err is the user's input being wrong.

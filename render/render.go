@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -169,47 +170,104 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		containers[name].Set("image", NewString(ref))
 	}
 
-	if err := resolveImages(ctx, td, placeholders, d.Resolver, o.Pin, res); err != nil {
-		return nil, err
-	}
-
+	// Everything that needs no network is checked before ECR is asked, so
+	// a typo is reported at once, not after --wait-for-image runs out.
 	problems, warnings := CheckTaskDefinition(td)
 	res.Warnings = append(res.Warnings, warnings...)
 	if len(problems) > 0 {
 		return nil, &ProblemsError{Object: object, Problems: problems}
 	}
-
-	if !o.NoAppSpec {
-		if o.AppSpec != "" {
-			raw, err := d.Loader.Load(ctx, asrc)
-			if err != nil {
-				return nil, err
-			}
-			if res.AppSpec, err = ParseAppSpec(raw, tdata, td); err != nil {
-				return nil, err
-			}
-		} else {
-			if res.AppSpec, err = BuildAppSpec(td, o.AppSpecOptions); err != nil {
-				return nil, err
-			}
-			if res.AppSpec == nil {
-				res.Notices = append(res.Notices, "no container maps a port, so there is no load balancer to shift: appspec.yaml not written (rolling deploys need none)")
-			}
-		}
+	primary, err := appSpecAndPrimary(ctx, o, asrc, tdata, td, d.Loader, res)
+	if err != nil {
+		return nil, err
 	}
-
-	res.TaskDef = td
-	primary := primaryContainer(res.AppSpec, o.Images, td)
 	if err := checkPlaceholderTarget(primary, placeholders); err != nil {
 		return nil, err
 	}
+
+	if err := resolveImages(ctx, td, placeholders, d.Resolver, o.Pin, res); err != nil {
+		return nil, err
+	}
+	// Pinning lengthens the document; only the size can have changed.
+	if problems, _ := CheckTaskDefinition(td); len(problems) > 0 {
+		return nil, &ProblemsError{Object: object, Problems: problems}
+	}
+
+	res.TaskDef = td
 	res.ImageDetail = imageDetail(primary, res)
+	if res.ImageDetail.ImageURI == "" {
+		res.Notices = append(res.Notices, fmt.Sprintf("imageDetail.json not written: container %s has no image of its own to describe (pass --image %s=REF to write one)", primary, primary))
+	}
 	res.ImageDefinitions = imageDefinitions(td, images, o.Images)
 	// Placeholders go in last: everything above needed the real image.
 	for name, tok := range placeholders {
 		containers[name].Set("image", NewString("<"+tok+">"))
 	}
 	return res, nil
+}
+
+// appSpecFlags names the AppSpec flags that were given.
+func appSpecFlags(a AppSpecOptions) []string {
+	var given []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"--container", a.Container != ""},
+		{"--platform-version", a.PlatformVersion != ""},
+		{"--subnet", len(a.Subnets) > 0},
+		{"--security-group", len(a.SecurityGroups) > 0},
+		{"--assign-public-ip", a.AssignPublicIP != ""},
+		{"--capacity-provider", len(a.CapacityProviders) > 0},
+		{"--hook", len(a.Hooks) > 0},
+	} {
+		if f.set {
+			given = append(given, f.name)
+		}
+	}
+	return given
+}
+
+// appSpecAndPrimary builds or reads the AppSpec into res and returns the
+// primary container. Flags that would be ignored are refused: a --subnet
+// given next to --appspec would otherwise silently not be deployed.
+func appSpecAndPrimary(ctx context.Context, o Options, asrc Source, tdata TemplateData, td *Node, loader *Loader, res *Result) (string, error) {
+	given := appSpecFlags(o.AppSpecOptions)
+	switch {
+	case o.AppSpec != "":
+		if len(given) > 0 {
+			return "", &InputError{fmt.Errorf("%s: the AppSpec comes from --appspec; set it there", given[0])}
+		}
+		raw, err := loader.Load(ctx, asrc)
+		if err != nil {
+			return "", err
+		}
+		if res.AppSpec, err = ParseAppSpec(raw, tdata, td); err != nil {
+			return "", err
+		}
+	case o.NoAppSpec:
+		if len(given) > 0 && given[0] != "--container" || len(given) > 1 {
+			return "", &InputError{fmt.Errorf("%s: no AppSpec is written with --no-appspec", given[len(given)-1])}
+		}
+		if len(given) == 1 {
+			// --container still names the primary container.
+			a, err := BuildAppSpec(td, AppSpecOptions{Container: o.AppSpecOptions.Container})
+			if err != nil {
+				return "", err
+			}
+			name, _ := a.Container()
+			return name, nil
+		}
+	default:
+		var err error
+		if res.AppSpec, err = BuildAppSpec(td, o.AppSpecOptions); err != nil {
+			return "", err
+		}
+		if res.AppSpec == nil {
+			res.Notices = append(res.Notices, "no container maps a port, so there is no load balancer to shift: appspec.yaml not written (rolling deploys need none)")
+		}
+	}
+	return primaryContainer(res.AppSpec, o.Images, td), nil
 }
 
 // unwrapDescribe turns the output of `aws ecs describe-task-definition`
@@ -220,15 +278,17 @@ func unwrapDescribe(td *Node) (*Node, string, error) {
 		return nil, "", fmt.Errorf("want a task definition object, got %s", td.Kind)
 	}
 	var dropped []string
-	if inner := td.Get("taskDefinition"); inner != nil && len(td.Members) <= 2 {
+	// A null member is absent (describe output may carry "tags": null).
+	present := slices.DeleteFunc(slices.Clone(td.Members), func(m Member) bool { return m.Value.Kind == Null })
+	if inner := td.Get("taskDefinition"); inner != nil && len(present) <= 2 {
 		if inner.Kind != Object {
 			return nil, "", fmt.Errorf("taskDefinition: want an object, got %s", inner.Kind)
 		}
 		// describe-task-definition --include TAGS puts tags beside the wrapper.
 		if tags := td.Get("tags"); tags != nil {
 			inner.Set("tags", tags)
-		} else if len(td.Members) == 2 {
-			return nil, "", fmt.Errorf("want a task definition, got an object with taskDefinition and %s", otherKey(td, "taskDefinition"))
+		} else if len(present) == 2 {
+			return nil, "", fmt.Errorf("want a task definition, got an object with taskDefinition and %s", otherKey(NewObject(present...), "taskDefinition"))
 		}
 		td = inner
 		dropped = append(dropped, "the taskDefinition wrapper")
@@ -428,6 +488,9 @@ func primaryContainer(a *AppSpec, imageFlags []string, td *Node) string {
 func imageDetail(primary string, res *Result) ImageDetail {
 	c := containerIndex(res.TaskDef)[primary]
 	uri := c.GetString("image")
+	if isPlaceholder(uri) {
+		return ImageDetail{}
+	}
 	ri, ok := res.resolved[uri]
 	if !ok {
 		return ImageDetail{ImageURI: uri}

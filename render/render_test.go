@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -302,5 +303,88 @@ func BenchmarkRenderResolved(b *testing.B) {
 		if _, err := Render(context.Background(), o, d); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestRenderDescribeNullTags(t *testing.T) {
+	t.Parallel()
+	describe := `{"taskDefinition": {"family": "web", "containerDefinitions": [{"name": "web", "image": "nginx", "memory": 128}]}, "tags": null}`
+	res, err := Render(context.Background(), Options{Template: writeTemplate(t, describe), NoAppSpec: true}, Deps{Loader: &Loader{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TaskDef.Get("family") == nil || res.TaskDef.Get("tags") != nil {
+		t.Errorf("task definition %s, want the unwrapped one without tags", res.TaskDef.MarshalIndent())
+	}
+}
+
+// A template image left as <IMAGE1_NAME> for another image artifact gets
+// no imageDetail.json of its own, which would name no image.
+func TestRenderPlaceholderInTemplate(t *testing.T) {
+	t.Parallel()
+	tmpl := `{"family": "web", "containerDefinitions": [{"name": "web", "image": "<IMAGE1_NAME>", "memory": 128}]}`
+	res, err := Render(context.Background(), Options{Template: writeTemplate(t, tmpl), NoAppSpec: true}, Deps{Loader: &Loader{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ImageDetail.ImageURI != "" {
+		t.Errorf("image detail %+v, want none", res.ImageDetail)
+	}
+	want := "imageDetail.json not written: container web has no image of its own to describe (pass --image web=REF to write one)"
+	if !slices.Contains(res.Notices, want) {
+		t.Errorf("notices %q lack %q", res.Notices, want)
+	}
+}
+
+// With --no-appspec, --container still says which container imageDetail.json describes.
+func TestRenderNoAppSpecContainer(t *testing.T) {
+	t.Parallel()
+	res, err := Render(context.Background(), Options{
+		Template:       writeTemplate(t, twoContainers),
+		NoAppSpec:      true,
+		AppSpecOptions: AppSpecOptions{Container: "nginx:80"},
+		Images:         []string{"app=" + appRepo + ":v1"},
+	}, Deps{Loader: &Loader{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AppSpec != nil {
+		t.Errorf("AppSpec written with --no-appspec")
+	}
+	if got := res.ImageDetail.ImageURI; got != nginxRepo+":1.27" {
+		t.Errorf("image detail %q, want nginx's image", got)
+	}
+}
+
+// A typo is reported before ECR is asked, so it never waits behind
+// --wait-for-image or hides behind a registry error.
+func TestRenderChecksBeforeECR(t *testing.T) {
+	t.Parallel()
+	log := &callLog{}
+	typo := strings.Replace(twoContainers, `"cpu"`, `"cpus"`, 1)
+	_, err := Render(context.Background(), Options{
+		Template: writeTemplate(t, typo),
+		Images:   []string{"app=" + appRepo + ":not-pushed"},
+	}, Deps{Loader: &Loader{}, Resolver: seededResolver(log)})
+	if err == nil || !strings.Contains(err.Error(), `cpus: unknown key; did you mean "cpu"?`) {
+		t.Fatalf("err = %v, want the typo", err)
+	}
+	if calls := log.take(); len(calls) != 0 {
+		t.Errorf("ECR calls %v before the template was checked", calls)
+	}
+}
+
+func TestProblemsErrorCap(t *testing.T) {
+	t.Parallel()
+	e := &ProblemsError{Object: "template t.json"}
+	for i := range 120 {
+		e.Problems = append(e.Problems, Problem{Path: fmt.Sprintf("environment[%d].value", i), Msg: "variable \"x\" is not set"})
+	}
+	lines := strings.Split(e.Error(), "\n")
+	if len(lines) != 51 {
+		t.Fatalf("%d lines, want 50 and a summary", len(lines))
+	}
+	if got, want := lines[50], "template t.json: and 70 more problems"; got != want {
+		t.Errorf("last line %q, want %q", got, want)
 	}
 }

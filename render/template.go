@@ -23,7 +23,8 @@ type TemplateData struct {
 // credentials. A template may come from S3, written by someone other than
 // the person running the build; it must not be able to copy the build's
 // credentials into a task definition that anyone with ecs:Describe* can read.
-var credentialEnv = regexp.MustCompile(`^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_CREDENTIALS_.*|AWS_CONTAINER_AUTHORIZATION_TOKEN.*|AWS_WEB_IDENTITY_TOKEN_FILE)$`)
+// AWS_ACCESS_KEY and AWS_SECRET_KEY are aliases the SDKs still read.
+var credentialEnv = regexp.MustCompile(`^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY|AWS_SECRET_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_CREDENTIALS_.*|AWS_CONTAINER_AUTHORIZATION_TOKEN.*|AWS_WEB_IDENTITY_TOKEN_FILE)$`)
 
 // evaluator renders the template actions of one document, string by string,
 // and collects every problem rather than stopping at the first, so that a
@@ -100,7 +101,7 @@ func (e *evaluator) renderString(path, s string) (out string, single, ok bool) {
 		e.problems = append(e.problems, Problem{Path: path, Msg: cleanTemplateError(path, err)})
 		return s, false, false
 	}
-	var b strings.Builder
+	b := limitedWriter{limit: maxRenderedString}
 	e.missing = e.missing[:0]
 	err = t.Execute(&b, nil)
 	for _, m := range e.missing {
@@ -118,10 +119,39 @@ func (e *evaluator) renderString(path, s string) (out string, single, ok bool) {
 	return b.String(), single, true
 }
 
+// maxRenderedString bounds what one string may render to. A task
+// definition is at most 64 KiB, so no real value comes near it, and a
+// hostile template such as {{ printf "%0999999d" 1 }} repeated cannot make
+// the build allocate gigabytes.
+const maxRenderedString = 64 << 10
+
+// limitedWriter fails once more than limit bytes are written, which stops
+// template execution.
+type limitedWriter struct {
+	strings.Builder
+	limit int
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	if w.Len()+len(p) > w.limit {
+		return 0, fmt.Errorf("renders to more than %d KiB; a task definition is at most 64 KiB", w.limit>>10)
+	}
+	return w.Builder.Write(p)
+}
+
 // cleanTemplateError drops text/template's "template: NAME:" prefix, which
 // repeats the JSON path the caller already prints, and its executor detail.
 func cleanTemplateError(path string, err error) string {
 	msg := err.Error()
+	if i := strings.Index(msg, "nil data; no entry for key "); i >= 0 {
+		// {{.Name}} belongs to another tool (a Docker log tag, say); the
+		// template has no data, so say how to keep it literal.
+		key := strings.Trim(strings.TrimSpace(msg[i+len("nil data; no entry for key "):]), `"`)
+		return fmt.Sprintf(`{{.%s}} reads template data, which ecsrender has none of (use var or env); to keep it for another tool, write {{"{{"}}.%s}}`, key, key)
+	}
+	if i := strings.Index(msg, "renders to more than"); i >= 0 {
+		return msg[i:]
+	}
 	msg = strings.TrimPrefix(msg, "template: "+path+":")
 	// Execution errors read `1:3: executing "path" at <var "x">: error calling var: ...`.
 	if i := strings.Index(msg, "error calling "); i >= 0 {
@@ -154,11 +184,13 @@ func (e *evaluator) evaluate(n *Node, shape *Shape, path string) {
 		}
 		switch shape.Kind {
 		case ShapeInteger:
-			if _, err := strconv.ParseInt(out, 10, 32); err != nil {
+			v, err := strconv.ParseInt(out, 10, 32)
+			if err != nil {
 				e.problems = append(e.problems, Problem{Path: path, Msg: fmt.Sprintf("want a whole number, the template gave %q", out)})
 				return
 			}
-			n.Kind = Number
+			// ParseInt accepts "+512" and "007", which are not JSON.
+			n.Kind, n.Str = Number, strconv.FormatInt(v, 10)
 		case ShapeBoolean:
 			b, err := strconv.ParseBool(out)
 			if err != nil || (out != "true" && out != "false") {
