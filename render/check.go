@@ -610,7 +610,7 @@ func (c *checker) environment(containers []container) {
 // size measures the document as ECS does, on its compact JSON.
 func (c *checker) size() {
 	var b bytes.Buffer
-	writeCompact(&b, c.td)
+	c.td.writeCompact(&b)
 	if b.Len() > maxDocumentSize {
 		c.errorf("", "document is %d bytes of compact json; ecs allows at most %d (64 KiB)", b.Len(), maxDocumentSize)
 	}
@@ -695,46 +695,6 @@ func nameParts(name string) []string {
 	}
 	flush()
 	return parts
-}
-
-// writeCompact writes n as compact JSON, leaving out null members as
-// MarshalIndent does, so that the size is that of what will be registered.
-func writeCompact(b *bytes.Buffer, n *Node) {
-	switch n.Kind {
-	case Null:
-		b.WriteString("null")
-	case String:
-		writeJSONString(b, n.Str)
-	case Number:
-		b.WriteString(n.Str)
-	case Bool:
-		b.WriteString(strconv.FormatBool(n.Bool))
-	case Object:
-		b.WriteByte('{')
-		first := true
-		for _, m := range n.Members {
-			if m.Value.Kind == Null {
-				continue
-			}
-			if !first {
-				b.WriteByte(',')
-			}
-			first = false
-			writeJSONString(b, m.Key)
-			b.WriteByte(':')
-			writeCompact(b, m.Value)
-		}
-		b.WriteByte('}')
-	case Array:
-		b.WriteByte('[')
-		for i, v := range n.Items {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeCompact(b, v)
-		}
-		b.WriteByte(']')
-	}
 }
 
 // documentOrder numbers every path of the document in pre-order, so that

@@ -299,7 +299,18 @@ func (n *Node) MarshalIndent() []byte {
 	return b.Bytes()
 }
 
+// writeCompact writes n as compact JSON, null members left out as in
+// MarshalIndent: the size ECS counts is that of what will be registered.
+func (n *Node) writeCompact(b *bytes.Buffer) { n.encode(b, compact) }
+
+// compact is the depth that tells encode to write no white space.
+const compact = -1
+
 func (n *Node) encode(b *bytes.Buffer, depth int) {
+	next := depth + 1
+	if depth == compact {
+		next = compact
+	}
 	switch n.Kind {
 	case Null:
 		b.WriteString("null")
@@ -321,10 +332,14 @@ func (n *Node) encode(b *bytes.Buffer, depth int) {
 			} else {
 				b.WriteByte(',')
 			}
-			newline(b, depth+1)
+			newline(b, next)
 			writeJSONString(b, m.Key)
-			b.WriteString(": ")
-			m.Value.encode(b, depth+1)
+			if depth == compact {
+				b.WriteByte(':')
+			} else {
+				b.WriteString(": ")
+			}
+			m.Value.encode(b, next)
 		}
 		if first {
 			b.WriteString("{}")
@@ -342,8 +357,8 @@ func (n *Node) encode(b *bytes.Buffer, depth int) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			newline(b, depth+1)
-			v.encode(b, depth+1)
+			newline(b, next)
+			v.encode(b, next)
 		}
 		newline(b, depth)
 		b.WriteByte(']')
@@ -351,6 +366,9 @@ func (n *Node) encode(b *bytes.Buffer, depth int) {
 }
 
 func newline(b *bytes.Buffer, depth int) {
+	if depth == compact {
+		return
+	}
 	b.WriteByte('\n')
 	for range depth {
 		b.WriteString("  ")
