@@ -189,8 +189,10 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, err
 	}
 	// Pinning lengthens the document; only the size can have changed.
-	if problems, _ := CheckTaskDefinition(td); len(problems) > 0 {
-		return nil, &ProblemsError{Object: object, Problems: problems}
+	if len(res.resolved) > 0 && o.Pin {
+		if problems, _ := CheckTaskDefinition(td); len(problems) > 0 {
+			return nil, &ProblemsError{Object: object, Problems: problems}
+		}
 	}
 
 	res.TaskDef = td

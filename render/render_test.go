@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -386,5 +387,33 @@ func TestProblemsErrorCap(t *testing.T) {
 	}
 	if got, want := lines[50], "template t.json: and 70 more problems"; got != want {
 		t.Errorf("last line %q, want %q", got, want)
+	}
+}
+
+// Pinning lengthens every ECR image; a template just under 64 KiB with
+// tags can be over it with digests, and that is caught after resolution.
+func TestRenderPinnedTooLarge(t *testing.T) {
+	t.Parallel()
+	build := func(pad int) string {
+		return strings.Replace(twoContainers, `{"name": "app", "image": "`+appRepo+`:latest"}`,
+			`{"name": "app", "image": "`+appRepo+`:latest", "environment": [{"name": "PAD", "value": "`+strings.Repeat("x", pad)+`"}]}`, 1)
+	}
+	size := func(doc string) int {
+		n, err := ParseJSON([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		n.writeCompact(&b)
+		return b.Len()
+	}
+	pad := 65530 - size(build(0))
+	tmpl := writeTemplate(t, build(pad))
+	if _, err := Render(context.Background(), Options{Template: tmpl}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})}); err != nil {
+		t.Fatalf("unpinned: %v", err)
+	}
+	_, err := Render(context.Background(), Options{Template: tmpl, Pin: true}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})})
+	if err == nil || !strings.Contains(err.Error(), "bytes of compact json; ecs allows at most 65536 (64 KiB)") {
+		t.Errorf("pinned: err = %v, want the size problem", err)
 	}
 }
