@@ -65,9 +65,8 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
-	if cfg.Region == "" {
-		return aws.Config{}, inputErrorf("no AWS region: set AWS_REGION or pass --region")
-	}
+	// No region is no error yet: ECR references carry their own region,
+	// so only an S3 source needs one (see NewDeps).
 
 	attempts := o.MaxAttempts
 	if attempts <= 0 {

@@ -105,11 +105,20 @@ func TestLoadAWSConfigRegion(t *testing.T) {
 	}
 }
 
-func TestLoadAWSConfigNoRegion(t *testing.T) {
+// Without a region only S3 sources fail: ECR references name their region.
+func TestNoRegion(t *testing.T) {
 	setAWSEnv(t, "")
 	os.Unsetenv("AWS_REGION")
-	_, err := LoadAWSConfig(context.Background(), AWSOptions{})
-	checkErr(t, err, "no AWS region: set AWS_REGION or pass --region")
+	d, err := NewDeps(context.Background(), DepsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := ParseSource("s3://templates/taskdef.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Loader.Load(context.Background(), src)
+	checkErr(t, err, "get s3://templates/taskdef.json: no AWS region for S3: set AWS_REGION or pass --region")
 	if !IsInputError(err) {
 		t.Error("a missing region should be an input error")
 	}

@@ -2,6 +2,8 @@ package render
 
 import (
 	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"io"
 	"time"
 )
@@ -31,9 +33,22 @@ func NewDeps(ctx context.Context, o DepsOptions) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
-	loader.S3 = NewS3Client(cfg)
+	if cfg.Region == "" {
+		loader.S3 = noRegionS3{}
+	} else {
+		loader.S3 = NewS3Client(cfg)
+	}
 	resolver := NewImageResolver(func(region string) ECRAPI {
 		return NewECRClient(cfg, region)
 	}, ResolverOptions{Wait: o.WaitForImage, Progress: o.Progress})
 	return Deps{Loader: loader, Resolver: resolver}, nil
+}
+
+// noRegionS3 stands in for S3 when no region is configured. ECR lookups
+// take their region from the image reference, so a run that reads a local
+// template needs none; a run that reads S3 is told what to set.
+type noRegionS3 struct{}
+
+func (noRegionS3) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return nil, inputErrorf("no AWS region for S3: set AWS_REGION or pass --region")
 }
