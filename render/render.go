@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -99,7 +100,7 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	images, err := parseNamePairs("--image", "NAME=REF", o.Images)
+	images, imageNames, err := parseNamePairs("--image", "NAME=REF", o.Images)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 			return nil, &InputError{fmt.Errorf("--image %s: %w", name, err)}
 		}
 	}
-	placeholders, err := parseNamePairs("--placeholder", "NAME=TOKEN", o.Placeholders)
+	placeholders, _, err := parseNamePairs("--placeholder", "NAME=TOKEN", o.Placeholders)
 	if err != nil {
 		return nil, err
 	}
@@ -177,10 +178,13 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if len(problems) > 0 {
 		return nil, &ProblemsError{Object: object, Problems: problems}
 	}
-	primary, err := appSpecAndPrimary(ctx, o, asrc, tdata, td, d.Loader, res)
+	lb, err := loadBalancedContainer(ctx, o, asrc, tdata, td, d.Loader, res)
 	if err != nil {
 		return nil, err
 	}
+	// The primary container is the one whose image CodeDeployToECS swaps:
+	// the load balancer's, else the first --image, else the first container.
+	primary := cmp.Or(lb, first(imageNames), first(containerNames(td)))
 	if err := checkPlaceholderTarget(primary, placeholders); err != nil {
 		return nil, err
 	}
@@ -196,11 +200,15 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 
 	res.TaskDef = td
-	res.ImageDetail = imageDetail(primary, res)
+	res.ImageDetail = imageDetail(containers[primary], res.resolved)
 	if res.ImageDetail.ImageURI == "" {
 		res.Notices = append(res.Notices, fmt.Sprintf("imageDetail.json not written: container %s has no image of its own to describe (pass --image %s=REF to write one)", primary, primary))
 	}
-	res.ImageDefinitions = imageDefinitions(td, images, o.Images)
+	if len(imageNames) > 0 {
+		res.ImageDefinitions = imageDefinitions(containers, imageNames)
+	} else {
+		res.ImageDefinitions = imageDefinitions(containers, containerNames(td))
+	}
 	// Placeholders go in last: everything above needed the real image.
 	for name, tok := range placeholders {
 		containers[name].Set("image", NewString("<"+tok+">"))
@@ -230,10 +238,11 @@ func appSpecFlags(a AppSpecOptions) []string {
 	return given
 }
 
-// appSpecAndPrimary builds or reads the AppSpec into res and returns the
-// primary container. Flags that would be ignored are refused: a --subnet
-// given next to --appspec would otherwise silently not be deployed.
-func appSpecAndPrimary(ctx context.Context, o Options, asrc Source, tdata TemplateData, td *Node, loader *Loader, res *Result) (string, error) {
+// loadBalancedContainer builds or reads the AppSpec into res and returns the
+// load-balanced container it names ("" when there is none). Flags that
+// would be ignored are refused: a --subnet given next to --appspec would
+// otherwise silently not be deployed.
+func loadBalancedContainer(ctx context.Context, o Options, asrc Source, tdata TemplateData, td *Node, loader *Loader, res *Result) (string, error) {
 	given := appSpecFlags(o.AppSpecOptions)
 	switch {
 	case o.AppSpec != "":
@@ -269,7 +278,8 @@ func appSpecAndPrimary(ctx context.Context, o Options, asrc Source, tdata Templa
 			res.Notices = append(res.Notices, "no container maps a port, so there is no load balancer to shift: appspec.yaml not written (rolling deploys need none)")
 		}
 	}
-	return primaryContainer(res.AppSpec, o.Images, td), nil
+	name, _ := res.AppSpec.Container()
+	return name, nil
 }
 
 // unwrapDescribe turns the output of `aws ecs describe-task-definition`
@@ -319,20 +329,23 @@ func otherKey(n *Node, not string) string {
 	return ""
 }
 
-// parseNamePairs parses repeated NAME=VALUE flags such as --image web=REF.
-func parseNamePairs(flag, form string, pairs []string) (map[string]string, error) {
+// parseNamePairs parses repeated NAME=VALUE flags such as --image web=REF,
+// and returns the names in the order given as well.
+func parseNamePairs(flag, form string, pairs []string) (map[string]string, []string, error) {
 	out := make(map[string]string, len(pairs))
+	var names []string
 	for _, p := range pairs {
 		name, val, ok := strings.Cut(p, "=")
 		if !ok || name == "" || val == "" {
-			return nil, &InputError{fmt.Errorf("%s %q: want %s", flag, p, form)}
+			return nil, nil, &InputError{fmt.Errorf("%s %q: want %s", flag, p, form)}
 		}
 		if _, dup := out[name]; dup {
-			return nil, &InputError{fmt.Errorf("%s %s: given twice", flag, name)}
+			return nil, nil, &InputError{fmt.Errorf("%s %s: given twice", flag, name)}
 		}
 		out[name] = val
+		names = append(names, name)
 	}
-	return out, nil
+	return out, names, nil
 }
 
 // containerIndex maps container names to their definitions.
@@ -467,33 +480,23 @@ func checkPlaceholderTarget(primary string, placeholders map[string]string) erro
 		names[0], placeholders[names[0]], primary, names[0], primary, primary, names[0])}
 }
 
-// primaryContainer is the container whose image CodeDeployToECS swaps: the
-// load balancer's, else the first --image, else the first container.
-func primaryContainer(a *AppSpec, imageFlags []string, td *Node) string {
-	if a != nil {
-		name, _ := a.Container()
-		return name
+// first returns the first of names, or "".
+func first(names []string) string {
+	if len(names) == 0 {
+		return ""
 	}
-	if len(imageFlags) > 0 {
-		name, _, _ := strings.Cut(imageFlags[0], "=")
-		return name
-	}
-	if names := containerNames(td); len(names) > 0 {
-		return names[0]
-	}
-	return ""
+	return names[0]
 }
 
 // imageDetail describes the primary container's image in the form
 // CodePipeline's ECR source action writes, so CodeDeployToECS reads it the
 // same way whichever produced it.
-func imageDetail(primary string, res *Result) ImageDetail {
-	c := containerIndex(res.TaskDef)[primary]
+func imageDetail(c *Node, resolved map[string]ResolvedImage) ImageDetail {
 	uri := c.GetString("image")
 	if isPlaceholder(uri) {
 		return ImageDetail{}
 	}
-	ri, ok := res.resolved[uri]
+	ri, ok := resolved[uri]
 	if !ok {
 		return ImageDetail{ImageURI: uri}
 	}
@@ -508,21 +511,11 @@ func imageDetail(primary string, res *Result) ImageDetail {
 	}
 }
 
-// imageDefinitions lists the containers set by --image, in the order of
-// the flags, or every container when none was given. A container whose
-// image is still a CodeDeployToECS placeholder has no image to deploy with
-// the ECS action and is left out.
-func imageDefinitions(td *Node, images map[string]string, imageFlags []string) []ImageDefinition {
-	containers := containerIndex(td)
-	var names []string
-	if len(images) > 0 {
-		for _, f := range imageFlags {
-			name, _, _ := strings.Cut(f, "=")
-			names = append(names, name)
-		}
-	} else {
-		names = containerNames(td)
-	}
+// imageDefinitions lists the named containers: those set by --image, in
+// the order of the flags, or every container when none was given. A
+// container whose image is still a CodeDeployToECS placeholder has no image
+// to deploy with the ECS action and is left out.
+func imageDefinitions(containers map[string]*Node, names []string) []ImageDefinition {
 	var defs []ImageDefinition
 	for _, name := range names {
 		uri := containers[name].GetString("image")
