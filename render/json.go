@@ -149,7 +149,7 @@ func ParseJSON(data []byte) (*Node, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	p := parser{dec: dec, data: data}
-	n, err := p.value("")
+	n, err := p.value()
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +163,28 @@ type parser struct {
 	dec   *json.Decoder
 	data  []byte
 	depth int
+	// at is where the parser is, as keys and indexes; a path is built from
+	// it only for the message that needs one.
+	at []pathStep
+}
+
+// pathStep is an object key, or an array index.
+type pathStep struct {
+	key     string
+	index   int
+	isIndex bool
+}
+
+func (p *parser) path() string {
+	path := ""
+	for _, s := range p.at {
+		if s.isIndex {
+			path = indexPath(path, s.index)
+		} else {
+			path = joinPath(path, s.key)
+		}
+	}
+	return path
 }
 
 // maxDepth bounds nesting. A task definition is under ten levels deep; a
@@ -200,7 +222,7 @@ func (p *parser) syntaxError(offset int64, msg string) *SyntaxError {
 	return &SyntaxError{Line: line, Column: col, Msg: msg}
 }
 
-func (p *parser) value(path string) (*Node, error) {
+func (p *parser) value() (*Node, error) {
 	tok, err := p.token()
 	if err != nil {
 		return nil, err
@@ -222,15 +244,15 @@ func (p *parser) value(path string) (*Node, error) {
 			}
 			defer func() { p.depth-- }()
 			if t == '{' {
-				return p.object(path)
+				return p.object()
 			}
-			return p.array(path)
+			return p.array()
 		}
 	}
 	return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("invalid JSON: unexpected %v", tok))
 }
 
-func (p *parser) object(path string) (*Node, error) {
+func (p *parser) object() (*Node, error) {
 	n := &Node{Kind: Object}
 	seen := map[string]bool{}
 	for p.dec.More() {
@@ -242,12 +264,13 @@ func (p *parser) object(path string) (*Node, error) {
 		if !ok {
 			return nil, p.syntaxError(p.dec.InputOffset(), "invalid JSON: object key is not a string")
 		}
-		child := joinPath(path, key)
+		p.at = append(p.at, pathStep{key: key})
 		if seen[key] {
-			return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("duplicate key %s; a JSON reader would silently keep only one of the two", child))
+			return nil, p.syntaxError(p.dec.InputOffset(), fmt.Sprintf("duplicate key %s; a JSON reader would silently keep only one of the two", p.path()))
 		}
 		seen[key] = true
-		v, err := p.value(child)
+		v, err := p.value()
+		p.at = p.at[:len(p.at)-1]
 		if err != nil {
 			return nil, err
 		}
@@ -259,10 +282,12 @@ func (p *parser) object(path string) (*Node, error) {
 	return n, nil
 }
 
-func (p *parser) array(path string) (*Node, error) {
+func (p *parser) array() (*Node, error) {
 	n := &Node{Kind: Array, Items: []*Node{}}
 	for p.dec.More() {
-		v, err := p.value(fmt.Sprintf("%s[%d]", path, len(n.Items)))
+		p.at = append(p.at, pathStep{index: len(n.Items), isIndex: true})
+		v, err := p.value()
+		p.at = p.at[:len(p.at)-1]
 		if err != nil {
 			return nil, err
 		}
