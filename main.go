@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,9 @@ import (
 
 	"github.com/ecsrender/ecsrender/artifacts"
 	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/appspec"
+	"github.com/ecsrender/ecsrender/render/ref"
+	"github.com/ecsrender/ecsrender/render/remote"
 )
 
 // version is set at release time with -ldflags "-X main.version=v1.2.3";
@@ -163,39 +167,30 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	if c.Duration("wait-for-image") < 0 {
 		return usageError{fmt.Errorf("--wait-for-image %v: want a duration of 0 or more, such as 10m", c.Duration("wait-for-image"))}
 	}
-	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout")+c.Duration("wait-for-image"))
-	defer cancel()
-
-	deps, err := render.NewDeps(ctx, render.DepsOptions{
-		Offline:      c.Bool("offline"),
-		Region:       c.String("region"),
-		WaitForImage: c.Duration("wait-for-image"),
-		Stdin:        stdin,
-		Progress:     func(msg string) { fmt.Fprintln(stderr, "note: "+msg) },
-	})
+	opts, err := renderOptions(c, lookupEnv)
 	if err != nil {
 		return err
 	}
-	res, err := render.Render(ctx, render.Options{
-		Template:  c.String("template"),
-		AppSpec:   c.String("appspec"),
-		NoAppSpec: c.Bool("no-appspec"),
-		AppSpecOptions: render.AppSpecOptions{
-			Container:         c.String("container"),
-			PlatformVersion:   c.String("platform-version"),
-			Subnets:           c.StringSlice("subnet"),
-			SecurityGroups:    c.StringSlice("security-group"),
-			AssignPublicIP:    c.String("assign-public-ip"),
-			CapacityProviders: c.StringSlice("capacity-provider"),
-			Hooks:             c.StringSlice("hook"),
-		},
-		Images:       c.StringSlice("image"),
-		Placeholders: c.StringSlice("placeholder"),
-		Vars:         c.StringSlice("var"),
-		LookupEnv:    lookupEnv,
-		Pin:          c.Bool("pin"),
-	}, deps)
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout")+c.Duration("wait-for-image"))
+	defer cancel()
+
+	// Offline, no AWS configuration or client is built at all, so nothing
+	// can reach the network by accident.
+	deps := render.Deps{Loader: render.LocalLoader{Stdin: stdin}}
+	if !c.Bool("offline") {
+		deps, err = remote.New(ctx, remote.Options{
+			Region:       c.String("region"),
+			WaitForImage: c.Duration("wait-for-image"),
+			Stdin:        stdin,
+			Progress:     func(msg string) { fmt.Fprintln(stderr, "note: "+msg) },
+		})
+		if err != nil {
+			return err
+		}
+	}
+	res, err := render.Render(ctx, opts, deps)
 	if err != nil {
+		err = flagError(err)
 		if c.Context.Err() != nil {
 			return fmt.Errorf("%w (stopped by a signal; nothing written)", err)
 		}
@@ -226,6 +221,163 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 		fmt.Fprintln(stdout, "wrote "+filepath.Join(dir, f.Name))
 	}
 	return nil
+}
+
+// renderOptions reads the render options from the flags. Each NAME=VALUE
+// flag is parsed by parsePairs, and the flags that only make sense
+// together are checked here: a manifest has its own way of saying them.
+func renderOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (render.Options, error) {
+	vars, err := parsePairs("--var", "KEY=VALUE", c.StringSlice("var"), true)
+	if err != nil {
+		return render.Options{}, err
+	}
+	imagePairs, err := parsePairs("--image", "NAME=REF", c.StringSlice("image"), false)
+	if err != nil {
+		return render.Options{}, err
+	}
+	images := make([]render.Image, len(imagePairs))
+	for i, p := range imagePairs {
+		images[i].Container = p.name
+	}
+	// In name order, so that of two bad references the same one is
+	// reported every time.
+	for _, i := range byName(imagePairs) {
+		r, err := ref.ParseImageRef(imagePairs[i].value)
+		if err != nil {
+			return render.Options{}, usageError{fmt.Errorf("--image %s: %w", imagePairs[i].name, err)}
+		}
+		images[i].Ref = r
+	}
+	placeholderPairs, err := parsePairs("--placeholder", "NAME=TOKEN", c.StringSlice("placeholder"), false)
+	if err != nil {
+		return render.Options{}, err
+	}
+	var placeholders []render.Placeholder
+	for _, p := range placeholderPairs {
+		placeholders = append(placeholders, render.Placeholder{Container: p.name, Token: p.value})
+	}
+
+	o := render.Options{
+		NoAppSpec: c.Bool("no-appspec"),
+		AppSpec: appspec.Options{
+			Container:         c.String("container"),
+			PlatformVersion:   c.String("platform-version"),
+			Subnets:           c.StringSlice("subnet"),
+			SecurityGroups:    c.StringSlice("security-group"),
+			AssignPublicIP:    c.String("assign-public-ip"),
+			CapacityProviders: c.StringSlice("capacity-provider"),
+			Hooks:             c.StringSlice("hook"),
+		},
+		Images:       images,
+		Placeholders: placeholders,
+		Variables:    make(map[string]string, len(vars)),
+		LookupEnv:    lookupEnv,
+		Pin:          c.Bool("pin"),
+	}
+	for _, p := range vars {
+		o.Variables[p.name] = p.value
+	}
+	if c.String("appspec") != "" && o.NoAppSpec {
+		return render.Options{}, usageError{errors.New("--appspec and --no-appspec: give one or the other")}
+	}
+	if o.Template, err = parseSource(c.String("template")); err != nil {
+		return render.Options{}, err
+	}
+	if c.String("appspec") != "" {
+		src, err := parseSource(c.String("appspec"))
+		if err != nil {
+			return render.Options{}, err
+		}
+		if src.Kind == ref.SourceStdin && o.Template.Kind == ref.SourceStdin {
+			return render.Options{}, usageError{errors.New("--template and --appspec cannot both read stdin")}
+		}
+		o.AppSpecTemplate = &src
+	}
+	// AppSpec flags that would be ignored are refused: a --subnet given
+	// next to --appspec would otherwise silently not be deployed.
+	given := appSpecFlags(o.AppSpec)
+	switch {
+	case o.AppSpecTemplate != nil && len(given) > 0:
+		return render.Options{}, usageError{fmt.Errorf("%s: the AppSpec comes from --appspec; set it there", given[0])}
+	case o.NoAppSpec && (len(given) > 0 && given[0] != "--container" || len(given) > 1):
+		// --container still names the primary container.
+		return render.Options{}, usageError{fmt.Errorf("%s: no AppSpec is written with --no-appspec", given[len(given)-1])}
+	}
+	return o, nil
+}
+
+func parseSource(s string) (ref.Source, error) {
+	src, err := ref.ParseSource(s)
+	if err != nil {
+		return ref.Source{}, usageError{err}
+	}
+	return src, nil
+}
+
+// appSpecFlags names the AppSpec flags that were given.
+func appSpecFlags(a appspec.Options) []string {
+	var given []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"--container", a.Container != ""},
+		{"--platform-version", a.PlatformVersion != ""},
+		{"--subnet", len(a.Subnets) > 0},
+		{"--security-group", len(a.SecurityGroups) > 0},
+		{"--assign-public-ip", a.AssignPublicIP != ""},
+		{"--capacity-provider", len(a.CapacityProviders) > 0},
+		{"--hook", len(a.Hooks) > 0},
+	} {
+		if f.set {
+			given = append(given, f.name)
+		}
+	}
+	return given
+}
+
+// pair is one NAME=VALUE flag value.
+type pair struct{ name, value string }
+
+// parsePairs parses repeated NAME=VALUE flags such as --image web=REF, in
+// the order given. A name given twice is an error rather than a silent
+// override: two values for one name in a pipeline definition are almost
+// always a mistake. emptyValue allows NAME= (a variable may be empty).
+func parsePairs(flag, form string, values []string, emptyValue bool) ([]pair, error) {
+	out := make([]pair, 0, len(values))
+	seen := make(map[string]bool, len(values))
+	for _, v := range values {
+		name, val, ok := strings.Cut(v, "=")
+		if !ok || name == "" || val == "" && !emptyValue {
+			return nil, usageError{fmt.Errorf("%s %q: want %s", flag, v, form)}
+		}
+		if seen[name] {
+			return nil, usageError{fmt.Errorf("%s %s: given twice", flag, name)}
+		}
+		seen[name] = true
+		out = append(out, pair{name, val})
+	}
+	return out, nil
+}
+
+// byName returns the indexes of pairs in the order of their names.
+func byName(pairs []pair) []int {
+	idx := make([]int, len(pairs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(pairs[a].name, pairs[b].name) })
+	return idx
+}
+
+// flagError says an option render found wrong in the terms of its flag:
+// render's "image web: ..." is "--image web: ..." on the command line.
+func flagError(err error) error {
+	var oe *render.OptionError
+	if errors.As(err, &oe) && error(oe) == err {
+		return fmt.Errorf("--%w", oe)
+	}
+	return err
 }
 
 func versionString() string {

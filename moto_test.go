@@ -298,7 +298,7 @@ func (m *motoEnv) repo(region, prefix string) string {
 }
 
 // ref is an image reference in moto's account.
-func ref(region, repo, tagOrDigest string) string {
+func ecrRef(region, repo, tagOrDigest string) string {
 	sep := ":"
 	if strings.HasPrefix(tagOrDigest, "sha256:") {
 		sep = "@"
@@ -580,7 +580,7 @@ func railsTemplate(t *testing.T, nginxRepo string) []byte {
 	if !bytes.Contains(b, []byte(sidecar)) {
 		t.Fatalf("testdata/rails/taskdef.json no longer has the image %s", sidecar)
 	}
-	return bytes.ReplaceAll(b, []byte(sidecar), []byte(ref("us-east-1", nginxRepo, "1.27")))
+	return bytes.ReplaceAll(b, []byte(sidecar), []byte(ecrRef("us-east-1", nginxRepo, "1.27")))
 }
 
 var railsVars = []string{"--container", "nginx:80", "--var", "web_concurrency=2", "--var", "stop_timeout=30"}
@@ -609,8 +609,8 @@ func (m *motoEnv) rails() railsSetup {
 	s.nginx = m.pushIndex("us-east-1", s.nginxRepo, "1.27", m.ociManifest("nginx amd64"), m.ociManifest("nginx arm64"))
 	m.push("us-east-1", s.nginxRepo, "stable", s.nginx)
 
-	s.appImage = ref("us-east-1", s.appRepo, "v1.4.2")
-	s.nginxSide = ref("us-east-1", s.nginxRepo, "1.27")
+	s.appImage = ecrRef("us-east-1", s.appRepo, "v1.4.2")
+	s.nginxSide = ecrRef("us-east-1", s.nginxRepo, "1.27")
 	m.calls.take() // seeding went to moto directly; start from zero anyway
 	return s
 }
@@ -630,8 +630,8 @@ func TestMotoRenderPinsECRImages(t *testing.T) {
 		t.Errorf("stderr mentions an error:\n%s", r.stderr)
 	}
 
-	appPinned := ref("us-east-1", s.appRepo, s.app.digest)
-	nginxPinned := ref("us-east-1", s.nginxRepo, s.nginx.digest)
+	appPinned := ecrRef("us-east-1", s.appRepo, s.app.digest)
+	nginxPinned := ecrRef("us-east-1", s.nginxRepo, s.nginx.digest)
 	want := map[string]string{"app": appPinned, "nginx": nginxPinned}
 	if diff := cmp.Diff(want, r.taskImages(t)); diff != "" {
 		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
@@ -708,7 +708,7 @@ func TestMotoTemplateVersion(t *testing.T) {
   "containerDefinitions": [
     {"name": "app", "image": %q, "environment": [{"name": "RELEASE", "value": %q}]}
   ]
-}`, ref("us-east-1", repo, "v1"), release)
+}`, ecrRef("us-east-1", repo, "v1"), release)
 	}
 	const key = "taskdef.json"
 	oldVersion := m.put(bucket, key, template("old"))
@@ -740,7 +740,7 @@ func TestMotoTemplateVersion(t *testing.T) {
 		if got := release(r); got != tc.want {
 			t.Errorf("%s rendered RELEASE=%q, want %q", tc.src, got, tc.want)
 		}
-		if got := r.taskImages(t)["app"]; got != ref("us-east-1", repo, mf.digest) {
+		if got := r.taskImages(t)["app"]; got != ecrRef("us-east-1", repo, mf.digest) {
 			t.Errorf("%s: image %s, want it pinned", tc.src, got)
 		}
 	}
@@ -766,7 +766,7 @@ func TestMotoMissing(t *testing.T) {
 
 	t.Run("tag", func(t *testing.T) {
 		m := m.in(t)
-		img := ref("us-east-1", s.appRepo, "v9.9.9")
+		img := ecrRef("us-east-1", s.appRepo, "v9.9.9")
 		r := m.render(append([]string{"--template", src, "--image", "app=" + img}, railsVars...)...)
 		r.expect(t, 1, "error: image "+q(img)+": tag v9.9.9 not found in repository "+q(s.appRepo)+` \(registry 123456789012, us-east-1\)`)
 		r.noArtifacts(t)
@@ -777,7 +777,7 @@ func TestMotoMissing(t *testing.T) {
 	t.Run("repository", func(t *testing.T) {
 		m := m.in(t)
 		repo := m.name("no-such-repo")
-		img := ref("us-east-1", repo, "v1")
+		img := ecrRef("us-east-1", repo, "v1")
 		r := m.render(append([]string{"--template", src, "--image", "app=" + img}, railsVars...)...)
 		r.expect(t, 1, "error: image "+q(img)+": repository "+q(repo)+` not found \(registry 123456789012, us-east-1\)`)
 		r.noArtifacts(t)
@@ -786,12 +786,12 @@ func TestMotoMissing(t *testing.T) {
 		m := m.in(t)
 		// Both are reported at once.
 		repo := m.name("no-such-repo")
-		img := ref("us-east-1", repo, "v1")
+		img := ecrRef("us-east-1", repo, "v1")
 		tpl := bytes.ReplaceAll(railsTemplate(t, s.nginxRepo), []byte(":1.27"), []byte(":0.0.0"))
 		m.put(s.bucket, "missing-sidecar.json", tpl)
 		r := m.render(append([]string{"--template", "s3://" + s.bucket + "/missing-sidecar.json", "--image", "app=" + img}, railsVars...)...)
 		r.expect(t, 1, "error: image "+q(img)+": repository "+q(repo)+` not found \(registry 123456789012, us-east-1\)`)
-		r.expect(t, 1, "error: image "+q(ref("us-east-1", s.nginxRepo, "0.0.0"))+": tag 0.0.0 not found in repository "+q(s.nginxRepo)+` \(registry 123456789012, us-east-1\)`)
+		r.expect(t, 1, "error: image "+q(ecrRef("us-east-1", s.nginxRepo, "0.0.0"))+": tag 0.0.0 not found in repository "+q(s.nginxRepo)+` \(registry 123456789012, us-east-1\)`)
 		r.noArtifacts(t)
 	})
 	t.Run("key", func(t *testing.T) {
@@ -824,7 +824,7 @@ func TestMotoMissing(t *testing.T) {
 		}
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"ecsrender", "render", "--out", dir, "--template", src,
-			"--image", "app=" + ref("us-east-1", s.appRepo, "v9.9.9")}, railsVars...), nil, &stdout, &stderr, func(string) (string, bool) { return "", false })
+			"--image", "app=" + ecrRef("us-east-1", s.appRepo, "v9.9.9")}, railsVars...), nil, &stdout, &stderr, func(string) (string, bool) { return "", false })
 		if code != 1 {
 			t.Errorf("exit %d, want 1\nstderr:\n%s", code, stderr.String())
 		}
@@ -864,7 +864,7 @@ func TestMotoNoPin(t *testing.T) {
 		"ecr DescribeImages us-east-1 " + s.nginxRepo: 1,
 	})
 
-	img := ref("us-east-1", s.appRepo, "v0")
+	img := ecrRef("us-east-1", s.appRepo, "v0")
 	r = m.render(append([]string{"--template", src, "--image", "app=" + img, "--pin=false"}, railsVars...)...)
 	r.expect(t, 1, "error: image "+regexp.QuoteMeta(img)+": tag v0 not found in repository "+regexp.QuoteMeta(s.appRepo)+` \(registry 123456789012, us-east-1\)`)
 	r.noArtifacts(t)
@@ -899,7 +899,7 @@ func TestMotoWaitForImage(t *testing.T) {
 
 	t.Run("pushed while waiting", func(t *testing.T) {
 		m := m.in(t)
-		img := ref("us-east-1", s.appRepo, "v2.0.0")
+		img := ecrRef("us-east-1", s.appRepo, "v2.0.0")
 		mf := m.dockerManifest("app v2.0.0")
 		var buf bytes.Buffer
 		stderr := &notifyWriter{buf: &buf, word: "note: waiting for", seen: make(chan struct{})}
@@ -921,13 +921,13 @@ func TestMotoWaitForImage(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.expect(t, 0, `note: waiting for `+regexp.QuoteMeta(img)+` \([0-9]+s left\)`)
-		if got := r.taskImages(t)["app"]; got != ref("us-east-1", s.appRepo, mf.digest) {
+		if got := r.taskImages(t)["app"]; got != ecrRef("us-east-1", s.appRepo, mf.digest) {
 			t.Errorf("app image %s, want the image pushed while waiting, pinned", got)
 		}
 	})
 	t.Run("never pushed", func(t *testing.T) {
 		m := m.in(t)
-		img := ref("us-east-1", s.appRepo, "v3.0.0")
+		img := ecrRef("us-east-1", s.appRepo, "v3.0.0")
 		r := m.render(append([]string{"--template", src, "--image", "app=" + img, "--wait-for-image", "2s"}, railsVars...)...)
 		r.expect(t, 1, "error: image "+regexp.QuoteMeta(img)+": tag v3.0.0 not found in repository "+regexp.QuoteMeta(s.appRepo)+` \(registry 123456789012, us-east-1\) after waiting 2s`)
 		r.expect(t, 1, `note: waiting for `+regexp.QuoteMeta(img)+` \(2s left\)`)
@@ -956,12 +956,12 @@ func TestMotoCrossRegion(t *testing.T) {
     {"name": "app", "image": %q},
     {"name": "sidecar", "image": %q, "essential": false}
   ]
-}`, ref("us-west-2", repo, "v1"), ref("us-east-1", east, "v1")))
+}`, ecrRef("us-west-2", repo, "v1"), ecrRef("us-east-1", east, "v1")))
 	m.calls.take()
 
 	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec")
 	r.expect(t, 0, "")
-	want := map[string]string{"app": ref("us-west-2", repo, mf.digest), "sidecar": ref("us-east-1", east, eastMf.digest)}
+	want := map[string]string{"app": ecrRef("us-west-2", repo, mf.digest), "sidecar": ecrRef("us-east-1", east, eastMf.digest)}
 	if diff := cmp.Diff(want, r.taskImages(t)); diff != "" {
 		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
 	}
@@ -972,7 +972,7 @@ func TestMotoCrossRegion(t *testing.T) {
 	})
 
 	// The repository is in us-west-2 only.
-	img := ref("us-east-1", repo, "v1")
+	img := ecrRef("us-east-1", repo, "v1")
 	r = m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec", "--image", "app="+img)
 	r.expect(t, 1, "error: image "+regexp.QuoteMeta(img)+": repository "+regexp.QuoteMeta(repo)+` not found \(registry 123456789012, us-east-1\)`)
 }
@@ -1004,16 +1004,16 @@ func TestMotoManifestKinds(t *testing.T) {
     {"name": "multiarch", "image": %q, "essential": false},
     {"name": "bydigest", "image": %q, "essential": false}
   ]
-}`, ref("us-east-1", repo, "docker"), ref("us-east-1", repo, "oci"), ref("us-east-1", repo, "multiarch"), ref("us-east-1", repo, byDigest.digest)))
+}`, ecrRef("us-east-1", repo, "docker"), ecrRef("us-east-1", repo, "oci"), ecrRef("us-east-1", repo, "multiarch"), ecrRef("us-east-1", repo, byDigest.digest)))
 	m.calls.take()
 
-	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec", "--image", "multiarch="+ref("us-east-1", repo, "multiarch"))
+	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec", "--image", "multiarch="+ecrRef("us-east-1", repo, "multiarch"))
 	r.expect(t, 0, "")
 	want := map[string]string{
-		"docker":    ref("us-east-1", repo, docker.digest),
-		"oci":       ref("us-east-1", repo, oci.digest),
-		"multiarch": ref("us-east-1", repo, index.digest),
-		"bydigest":  ref("us-east-1", repo, byDigest.digest),
+		"docker":    ecrRef("us-east-1", repo, docker.digest),
+		"oci":       ecrRef("us-east-1", repo, oci.digest),
+		"multiarch": ecrRef("us-east-1", repo, index.digest),
+		"bydigest":  ecrRef("us-east-1", repo, byDigest.digest),
 	}
 	if diff := cmp.Diff(want, r.taskImages(t)); diff != "" {
 		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
@@ -1046,8 +1046,8 @@ func TestMotoCodeDeploy(t *testing.T) {
 	}
 	m.calls.take()
 
-	img := ref("us-east-1", repo, "v7")
-	pinned := ref("us-east-1", repo, mf.digest)
+	img := ecrRef("us-east-1", repo, "v7")
+	pinned := ecrRef("us-east-1", repo, mf.digest)
 	r := m.render("--template", "s3://"+bucket+"/prd-web/taskdef.json", "--appspec", "s3://"+bucket+"/prd-web/appspec.yaml",
 		"--image", "web="+img, "--placeholder", "web=IMAGE1_NAME",
 		"--var", `greeting=He said "hi" \ {{ not a template }}`, "--var", "port=8080")
@@ -1097,12 +1097,12 @@ func TestMotoSharedDigest(t *testing.T) {
     {"name": "worker", "image": %q, "essential": false},
     {"name": "migrate", "image": %q, "essential": false}
   ]
-}`, ref("us-east-1", repo, "v1"), ref("us-east-1", repo, "v1"), ref("us-east-1", repo, mf.digest)))
+}`, ecrRef("us-east-1", repo, "v1"), ecrRef("us-east-1", repo, "v1"), ecrRef("us-east-1", repo, mf.digest)))
 	m.calls.take()
 
 	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec")
 	r.expect(t, 0, "")
-	pinned := ref("us-east-1", repo, mf.digest)
+	pinned := ecrRef("us-east-1", repo, mf.digest)
 	if diff := cmp.Diff(map[string]string{"web": pinned, "worker": pinned, "migrate": pinned}, r.taskImages(t)); diff != "" {
 		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
 	}
@@ -1148,11 +1148,11 @@ func TestMotoDescribeRoundTrip(t *testing.T) {
 	m.calls.take()
 
 	src := "s3://" + s.bucket + "/described.json"
-	r = m.render("--template", src, "--image", "app="+ref("us-east-1", s.appRepo, "v2"), "--container", "nginx:80")
+	r = m.render("--template", src, "--image", "app="+ecrRef("us-east-1", s.appRepo, "v2"), "--container", "nginx:80")
 	r.expect(t, 0, "note: template "+regexp.QuoteMeta(src)+": describe-task-definition output: dropped the taskDefinition wrapper and read-only fields .*")
 	want := map[string]string{
-		"app":   ref("us-east-1", s.appRepo, v2.digest),
-		"nginx": ref("us-east-1", s.nginxRepo, s.nginx.digest),
+		"app":   ecrRef("us-east-1", s.appRepo, v2.digest),
+		"nginx": ecrRef("us-east-1", s.nginxRepo, s.nginx.digest),
 	}
 	if diff := cmp.Diff(want, r.taskImages(t)); diff != "" {
 		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
@@ -1216,7 +1216,7 @@ func TestMotoImageEdges(t *testing.T) {
   "cpu": "256",
   "memory": "512",
   "containerDefinitions": [{"name": "app", "image": %q}]
-}`, ref("us-east-1", repo, "main")))
+}`, ecrRef("us-east-1", repo, "main")))
 	src := "s3://" + bucket + "/taskdef.json"
 	q := regexp.QuoteMeta
 
@@ -1224,13 +1224,13 @@ func TestMotoImageEdges(t *testing.T) {
 		m := m.in(t)
 		r := m.render("--template", src, "--no-appspec")
 		r.expect(t, 0, "")
-		if got := r.taskImages(t)["app"]; got != ref("us-east-1", repo, moved.digest) {
+		if got := r.taskImages(t)["app"]; got != ecrRef("us-east-1", repo, moved.digest) {
 			t.Errorf("image %s, want the tag's newest image %s", got, moved.digest)
 		}
 	})
 	t.Run("old image by digest", func(t *testing.T) {
 		m := m.in(t)
-		img := ref("us-east-1", repo, old.digest)
+		img := ecrRef("us-east-1", repo, old.digest)
 		r := m.render("--template", src, "--no-appspec", "--image", "app="+img)
 		r.expect(t, 0, "")
 		if got := r.taskImages(t)["app"]; got != img {
@@ -1243,7 +1243,7 @@ func TestMotoImageEdges(t *testing.T) {
 	t.Run("missing digest", func(t *testing.T) {
 		m := m.in(t)
 		digest := m.fakeDigest("never pushed")
-		img := ref("us-east-1", repo, digest)
+		img := ecrRef("us-east-1", repo, digest)
 		r := m.render("--template", src, "--no-appspec", "--image", "app="+img)
 		r.expect(t, 1, "error: image "+q(img)+": digest "+digest+" not found in repository "+q(repo)+` \(registry 123456789012, us-east-1\)`)
 		r.noArtifacts(t)
@@ -1254,7 +1254,7 @@ func TestMotoImageEdges(t *testing.T) {
 		img := "123456789012.dkr.ecr.us-east-1.amazonaws.com/" + repo + ":main@" + old.digest
 		r := m.render("--template", src, "--no-appspec", "--image", "app="+img)
 		r.expect(t, 0, "")
-		if got := r.taskImages(t)["app"]; got != ref("us-east-1", repo, old.digest) {
+		if got := r.taskImages(t)["app"]; got != ecrRef("us-east-1", repo, old.digest) {
 			t.Errorf("image %s, want it pinned to the digest given, %s", got, old.digest)
 		}
 	})
@@ -1404,7 +1404,7 @@ func TestMotoFaults(t *testing.T) {
 				if n := strings.Count(r.stderr, "\n"); n != 1 {
 					t.Errorf("%d lines on stderr, want one", n)
 				}
-			} else if diff := cmp.Diff(map[string]string{"app": ref("us-east-1", s.appRepo, s.app.digest), "nginx": ref("us-east-1", s.nginxRepo, s.nginx.digest)}, r.taskImages(t)); diff != "" {
+			} else if diff := cmp.Diff(map[string]string{"app": ecrRef("us-east-1", s.appRepo, s.app.digest), "nginx": ecrRef("us-east-1", s.nginxRepo, s.nginx.digest)}, r.taskImages(t)); diff != "" {
 				t.Errorf("taskdef.json images (-want +got):\n%s", diff)
 			}
 			m.expectCalls(tc.calls)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/appspec"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -15,7 +15,7 @@ import (
 // block style, ContainerPort as a YAML integer, and strings quoted only
 // where YAML would otherwise read them as something else. The output
 // depends only on a, so a rerun of a pipeline writes the same bytes.
-func EncodeAppSpec(a *render.AppSpec) ([]byte, error) {
+func EncodeAppSpec(a *appspec.AppSpec) ([]byte, error) {
 	if a == nil {
 		return nil, errors.New("encode appspec: no appspec")
 	}

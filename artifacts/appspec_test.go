@@ -5,6 +5,7 @@ import (
 
 	"github.com/ecsrender/ecsrender/artifacts"
 	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/appspec"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -12,33 +13,33 @@ const td = `{"family": "app", "containerDefinitions": [
 	{"name": "web", "portMappings": [{"containerPort": 80}]},
 	{"name": "8080", "portMappings": [{"containerPort": 8080}]}]}`
 
-func minimal() *render.AppSpec {
-	return &render.AppSpec{
+func minimal() *appspec.AppSpec {
+	return &appspec.AppSpec{
 		Version: "0.0",
-		TargetService: render.AppSpecService{
+		TargetService: appspec.Service{
 			Type: "AWS::ECS::Service",
-			Properties: render.AppSpecProperties{
+			Properties: appspec.Properties{
 				TaskDefinition:   "<TASK_DEFINITION>",
-				LoadBalancerInfo: render.AppSpecLoadBalancer{ContainerName: "web", ContainerPort: 80},
+				LoadBalancerInfo: appspec.LoadBalancer{ContainerName: "web", ContainerPort: 80},
 			},
 		},
 	}
 }
 
-func full() *render.AppSpec {
+func full() *appspec.AppSpec {
 	a := minimal()
 	p := &a.TargetService.Properties
 	p.PlatformVersion = "1.4.0"
-	p.NetworkConfiguration = &render.AppSpecNetwork{AwsvpcConfiguration: render.AppSpecAwsvpc{
+	p.NetworkConfiguration = &appspec.Network{AwsvpcConfiguration: appspec.Awsvpc{
 		Subnets:        []string{"subnet-1234abcd", "subnet-0123456789abcdef0"},
 		SecurityGroups: []string{"sg-12345678"},
 		AssignPublicIP: "ENABLED",
 	}}
-	p.CapacityProviderStrategy = []render.AppSpecCapacityProvider{
+	p.CapacityProviderStrategy = []appspec.CapacityProvider{
 		{CapacityProvider: "FARGATE_SPOT", Base: 1, Weight: 2},
 		{CapacityProvider: "FARGATE", Weight: 1},
 	}
-	a.Hooks = []render.AppSpecHook{
+	a.Hooks = []appspec.Hook{
 		{Event: "BeforeInstall", Function: "LambdaFunctionToValidateBeforeInstall"},
 		{Event: "AfterAllowTestTraffic", Function: "arn:aws:lambda:us-east-1:123456789012:function:smoke-test:live"},
 	}
@@ -49,7 +50,7 @@ func TestEncodeAppSpec(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		in   *render.AppSpec
+		in   *appspec.AppSpec
 		want string
 	}{
 		{name: "minimal", in: minimal(), want: `version: 0.0
@@ -92,13 +93,13 @@ Hooks:
   - AfterAllowTestTraffic: arn:aws:lambda:us-east-1:123456789012:function:smoke-test:live
 `},
 		// Strings YAML would read as numbers are quoted, and only those.
-		{name: "quoted where YAML needs it", in: func() *render.AppSpec {
+		{name: "quoted where YAML needs it", in: func() *appspec.AppSpec {
 			a := minimal()
-			a.TargetService.Properties.LoadBalancerInfo = render.AppSpecLoadBalancer{ContainerName: "8080", ContainerPort: 8080}
-			a.TargetService.Properties.NetworkConfiguration = &render.AppSpecNetwork{AwsvpcConfiguration: render.AppSpecAwsvpc{
+			a.TargetService.Properties.LoadBalancerInfo = appspec.LoadBalancer{ContainerName: "8080", ContainerPort: 8080}
+			a.TargetService.Properties.NetworkConfiguration = &appspec.Network{AwsvpcConfiguration: appspec.Awsvpc{
 				Subnets: []string{"subnet-12345678"},
 			}}
-			a.Hooks = []render.AppSpecHook{{Event: "AfterInstall", Function: "12345"}}
+			a.Hooks = []appspec.Hook{{Event: "AfterInstall", Function: "12345"}}
 			return a
 		}(), want: `version: 0.0
 Resources:
@@ -147,13 +148,9 @@ Hooks:
 // TestEncodeBuiltAppSpec encodes what the flags build, as the CLI does.
 func TestEncodeBuiltAppSpec(t *testing.T) {
 	t.Parallel()
-	taskdef, err := render.ParseJSON([]byte(`{"containerDefinitions": [{"name": "web", "portMappings": [{"containerPort": 8080}]}]}`))
+	a, err := appspec.Build(appspec.Options{Hooks: []string{"BeforeAllowTraffic=gate"}}, []appspec.Container{{Name: "web", Ports: []int{8080}}})
 	if err != nil {
-		t.Fatalf("ParseJSON: %v", err)
-	}
-	a, err := render.BuildAppSpec(taskdef, render.AppSpecOptions{Hooks: []string{"BeforeAllowTraffic=gate"}})
-	if err != nil {
-		t.Fatalf("BuildAppSpec: %v", err)
+		t.Fatalf("Build: %v", err)
 	}
 	got, err := artifacts.EncodeAppSpec(a)
 	if err != nil {

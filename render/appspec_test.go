@@ -3,13 +3,14 @@ package render_test
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ecsrender/ecsrender/render"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/appspec"
 )
 
 // Task definitions the AppSpec tests check against.
@@ -39,175 +40,23 @@ func mustTD(t *testing.T, s string) *render.Node {
 }
 
 // minimal is the AppSpec every CodeDeployToECS pipeline needs, for web:80.
-func minimal() *render.AppSpec {
-	return &render.AppSpec{
+func minimal() *appspec.AppSpec {
+	return &appspec.AppSpec{
 		Version: "0.0",
-		TargetService: render.AppSpecService{
+		TargetService: appspec.Service{
 			Type: "AWS::ECS::Service",
-			Properties: render.AppSpecProperties{
+			Properties: appspec.Properties{
 				TaskDefinition:   "<TASK_DEFINITION>",
-				LoadBalancerInfo: render.AppSpecLoadBalancer{ContainerName: "web", ContainerPort: 80},
+				LoadBalancerInfo: appspec.LoadBalancer{ContainerName: "web", ContainerPort: 80},
 			},
 		},
 	}
 }
 
-func with(f func(a *render.AppSpec)) *render.AppSpec {
+func with(f func(a *appspec.AppSpec)) *appspec.AppSpec {
 	a := minimal()
 	f(a)
 	return a
-}
-
-func TestBuildAppSpec(t *testing.T) {
-	t.Parallel()
-	const arn = "arn:aws:lambda:us-east-1:123456789012:function:check-traffic:live"
-	tests := []struct {
-		name string
-		td   string
-		opts render.AppSpecOptions
-		want *render.AppSpec
-		err  string
-	}{
-		{name: "infer the only port", td: tdWeb, want: minimal()},
-		{name: "container given", td: tdTwoContainers, opts: render.AppSpecOptions{Container: "admin:9000"},
-			want: with(func(a *render.AppSpec) {
-				a.TargetService.Properties.LoadBalancerInfo = render.AppSpecLoadBalancer{ContainerName: "admin", ContainerPort: 9000}
-			})},
-		{name: "one of several ports", td: tdTwoPorts, opts: render.AppSpecOptions{Container: "web:443"},
-			want: with(func(a *render.AppSpec) { a.TargetService.Properties.LoadBalancerInfo.ContainerPort = 443 })},
-		{name: "every flag", td: tdWeb, opts: render.AppSpecOptions{
-			PlatformVersion:   "1.4.0",
-			Subnets:           []string{"subnet-0123456789abcdef0", "subnet-1234abcd"},
-			SecurityGroups:    []string{"sg-1234abcd"},
-			AssignPublicIP:    "DISABLED",
-			CapacityProviders: []string{"FARGATE_SPOT:3:1", "FARGATE:1"},
-			Hooks:             []string{"AfterAllowTestTraffic=" + arn, "BeforeInstall=validate"},
-		}, want: with(func(a *render.AppSpec) {
-			p := &a.TargetService.Properties
-			p.PlatformVersion = "1.4.0"
-			p.NetworkConfiguration = &render.AppSpecNetwork{AwsvpcConfiguration: render.AppSpecAwsvpc{
-				Subnets:        []string{"subnet-0123456789abcdef0", "subnet-1234abcd"},
-				SecurityGroups: []string{"sg-1234abcd"},
-				AssignPublicIP: "DISABLED",
-			}}
-			p.CapacityProviderStrategy = []render.AppSpecCapacityProvider{
-				{CapacityProvider: "FARGATE_SPOT", Base: 1, Weight: 3},
-				{CapacityProvider: "FARGATE", Weight: 1},
-			}
-			a.Hooks = []render.AppSpecHook{{Event: "AfterAllowTestTraffic", Function: arn}, {Event: "BeforeInstall", Function: "validate"}}
-		})},
-		{name: "subnets alone", td: tdWeb, opts: render.AppSpecOptions{Subnets: []string{"subnet-1234abcd"}, PlatformVersion: "LATEST"},
-			want: with(func(a *render.AppSpec) {
-				a.TargetService.Properties.PlatformVersion = "LATEST"
-				a.TargetService.Properties.NetworkConfiguration = &render.AppSpecNetwork{AwsvpcConfiguration: render.AppSpecAwsvpc{Subnets: []string{"subnet-1234abcd"}}}
-			})},
-		{name: "no ports, no appspec", td: tdNoPorts, want: nil},
-		{name: "no containers, no appspec", td: tdEmpty, want: nil},
-
-		{name: "several ports", td: tdTwoPorts,
-			err: "--container: several container ports could take the load balancer's traffic; pass --container NAME:PORT with one of web:80, web:443"},
-		{name: "several containers", td: tdTwoContainers,
-			err: "--container: several container ports could take the load balancer's traffic; pass --container NAME:PORT with one of web:80, admin:9000"},
-		{name: "container without port", td: tdWeb, opts: render.AppSpecOptions{Container: "web"},
-			err: "--container web: want NAME:PORT"},
-		{name: "container empty name", td: tdWeb, opts: render.AppSpecOptions{Container: ":80"},
-			err: "--container :80: want NAME:PORT"},
-		{name: "container port not a number", td: tdWeb, opts: render.AppSpecOptions{Container: "web:http"},
-			err: "--container web:http: want a port number from 1 to 65535 after the colon"},
-		{name: "container port zero", td: tdWeb, opts: render.AppSpecOptions{Container: "web:0"},
-			err: "--container web:0: want a port number from 1 to 65535 after the colon"},
-		{name: "container port too big", td: tdWeb, opts: render.AppSpecOptions{Container: "web:65536"},
-			err: "--container web:65536: want a port number from 1 to 65535 after the colon"},
-		{name: "unknown container", td: tdTwoContainers, opts: render.AppSpecOptions{Container: "api:80"},
-			err: "--container api:80: no container api in the task definition (containers: web (80), admin (9000), worker (no ports))"},
-		{name: "container in empty task definition", td: tdEmpty, opts: render.AppSpecOptions{Container: "web:80"},
-			err: "--container web:80: no container web: the task definition has no containers"},
-		{name: "port not mapped", td: tdTwoPorts, opts: render.AppSpecOptions{Container: "web:8080"},
-			err: "--container web:8080: container web does not map port 8080 (it maps 80, 443)"},
-		{name: "container maps no ports", td: tdWeb, opts: render.AppSpecOptions{Container: "log-router:80"},
-			err: "--container log-router:80: container log-router maps no ports (portMappings[].containerPort)"},
-		{name: "platform version", td: tdWeb, opts: render.AppSpecOptions{PlatformVersion: "1.4"},
-			err: "--platform-version 1.4: want LATEST or a version such as 1.4.0"},
-		{name: "subnet", td: tdWeb, opts: render.AppSpecOptions{Subnets: []string{"${SUBNET}"}},
-			err: "--subnet ${SUBNET}: want a subnet ID such as subnet-0123456789abcdef0"},
-		{name: "too many subnets", td: tdWeb, opts: render.AppSpecOptions{Subnets: slices.Repeat([]string{"subnet-1234abcd"}, 17)},
-			err: "--subnet: given 17 times; ECS allows at most 16"},
-		{name: "security group", td: tdWeb, opts: render.AppSpecOptions{Subnets: []string{"subnet-1234abcd"}, SecurityGroups: []string{"default"}},
-			err: "--security-group default: want a security group ID such as sg-0123456789abcdef0"},
-		{name: "too many security groups", td: tdWeb, opts: render.AppSpecOptions{Subnets: []string{"subnet-1234abcd"}, SecurityGroups: []string{"sg-1234abc1", "sg-1234abc2", "sg-1234abc3", "sg-1234abc4", "sg-1234abc5", "sg-1234abc6"}},
-			err: "--security-group: given 6 times; ECS allows at most 5"},
-		{name: "security group without subnet", td: tdWeb, opts: render.AppSpecOptions{SecurityGroups: []string{"sg-1234abcd"}},
-			err: "--security-group sg-1234abcd: needs --subnet"},
-		{name: "assign public ip", td: tdWeb, opts: render.AppSpecOptions{Subnets: []string{"subnet-1234abcd"}, AssignPublicIP: "true"},
-			err: "--assign-public-ip true: want ENABLED or DISABLED"},
-		{name: "assign public ip without subnet", td: tdWeb, opts: render.AppSpecOptions{AssignPublicIP: "ENABLED"},
-			err: "--assign-public-ip ENABLED: needs --subnet"},
-		{name: "capacity provider without weight", td: tdWeb, opts: render.AppSpecOptions{CapacityProviders: []string{"FARGATE"}},
-			err: "--capacity-provider FARGATE: want NAME:WEIGHT[:BASE]"},
-		{name: "capacity provider too many parts", td: tdWeb, opts: render.AppSpecOptions{CapacityProviders: []string{"FARGATE:1:0:2"}},
-			err: "--capacity-provider FARGATE:1:0:2: want NAME:WEIGHT[:BASE]"},
-		{name: "capacity provider name", td: tdWeb, opts: render.AppSpecOptions{CapacityProviders: []string{"my provider:1"}},
-			err: "--capacity-provider my provider:1: want a capacity provider name of letters, digits, _ and -"},
-		{name: "capacity provider weight", td: tdWeb, opts: render.AppSpecOptions{CapacityProviders: []string{"FARGATE:-1"}},
-			err: "--capacity-provider FARGATE:-1: weight must be a whole number from 0 to 1000"},
-		{name: "capacity provider weight too big", td: tdWeb, opts: render.AppSpecOptions{CapacityProviders: []string{"FARGATE:1001"}},
-			err: "--capacity-provider FARGATE:1001: weight must be a whole number from 0 to 1000"},
-		{name: "capacity provider base", td: tdWeb, opts: render.AppSpecOptions{CapacityProviders: []string{"FARGATE:1:x"}},
-			err: "--capacity-provider FARGATE:1:x: base must be a whole number from 0 to 100000"},
-		{name: "capacity provider twice", td: tdWeb, opts: render.AppSpecOptions{CapacityProviders: []string{"FARGATE:1", "FARGATE:2"}},
-			err: "--capacity-provider FARGATE:2: FARGATE given twice"},
-		{name: "two bases", td: tdWeb, opts: render.AppSpecOptions{CapacityProviders: []string{"FARGATE:1:1", "FARGATE_SPOT:1:2"}},
-			err: "--capacity-provider FARGATE_SPOT:1:2: only one capacity provider may have a base, and FARGATE has one"},
-		{name: "hook without function", td: tdWeb, opts: render.AppSpecOptions{Hooks: []string{"BeforeInstall"}},
-			err: "--hook BeforeInstall: want HOOK=FUNCTION"},
-		{name: "hook unknown", td: tdWeb, opts: render.AppSpecOptions{Hooks: []string{"BeforeTraffic=fn"}},
-			err: "--hook BeforeTraffic=fn: unknown hook; want one of BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic, AfterAllowTraffic"},
-		{name: "hook misspelled", td: tdWeb, opts: render.AppSpecOptions{Hooks: []string{"beforeinstall=fn"}},
-			err: "--hook beforeinstall=fn: unknown hook, did you mean BeforeInstall?; want one of BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic, AfterAllowTraffic"},
-		{name: "hook EC2 lifecycle event", td: tdWeb, opts: render.AppSpecOptions{Hooks: []string{"ApplicationStart=fn"}},
-			err: "--hook ApplicationStart=fn: unknown hook; want one of BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic, AfterAllowTraffic"},
-		{name: "hook function", td: tdWeb, opts: render.AppSpecOptions{Hooks: []string{"BeforeInstall=my function"}},
-			err: "--hook BeforeInstall=my function: want a Lambda function name or ARN after the ="},
-		{name: "hook function unrendered ARN", td: tdWeb, opts: render.AppSpecOptions{Hooks: []string{"BeforeInstall=arn:aws:lambda:us-east-1:${ACCOUNT}:function:f"}},
-			err: "--hook BeforeInstall=arn:aws:lambda:us-east-1:${ACCOUNT}:function:f: want a Lambda function name or ARN after the ="},
-		{name: "hook twice", td: tdWeb, opts: render.AppSpecOptions{Hooks: []string{"BeforeInstall=a", "BeforeInstall=b"}},
-			err: "--hook BeforeInstall=b: BeforeInstall given twice"},
-		{name: "bad flag reported even without ports", td: tdNoPorts, opts: render.AppSpecOptions{Hooks: []string{"Before=fn"}},
-			err: "--hook Before=fn: unknown hook; want one of BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic, AfterAllowTraffic"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := render.BuildAppSpec(mustTD(t, tt.td), tt.opts)
-			if tt.err != "" {
-				var ie *render.InputError
-				if !errors.As(err, &ie) {
-					t.Fatalf("BuildAppSpec error = %v (%T), want *InputError %q", err, err, tt.err)
-				}
-				if diff := cmp.Diff(tt.err, err.Error()); diff != "" {
-					t.Errorf("BuildAppSpec error (-want +got):\n%s", diff)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("BuildAppSpec: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("BuildAppSpec (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestAppSpecContainer(t *testing.T) {
-	t.Parallel()
-	var none *render.AppSpec
-	if name, port := none.Container(); name != "" || port != 0 {
-		t.Errorf("nil AppSpec Container() = %q, %d; want \"\", 0", name, port)
-	}
-	if name, port := minimal().Container(); name != "web" || port != 80 {
-		t.Errorf("Container() = %q, %d; want web, 80", name, port)
-	}
 }
 
 const goodYAML = `# The AppSpec CodeDeploy documents, with every optional part.
@@ -241,20 +90,20 @@ Hooks:
   - AfterAllowTraffic: "LambdaFunctionToValidateAfterAllowingProductionTraffic"
 `
 
-func full() *render.AppSpec {
-	return with(func(a *render.AppSpec) {
+func full() *appspec.AppSpec {
+	return with(func(a *appspec.AppSpec) {
 		p := &a.TargetService.Properties
 		p.PlatformVersion = "LATEST"
-		p.NetworkConfiguration = &render.AppSpecNetwork{AwsvpcConfiguration: render.AppSpecAwsvpc{
+		p.NetworkConfiguration = &appspec.Network{AwsvpcConfiguration: appspec.Awsvpc{
 			Subnets:        []string{"subnet-1234abcd", "subnet-5678abcd"},
 			SecurityGroups: []string{"sg-12345678"},
 			AssignPublicIP: "ENABLED",
 		}}
-		p.CapacityProviderStrategy = []render.AppSpecCapacityProvider{
+		p.CapacityProviderStrategy = []appspec.CapacityProvider{
 			{CapacityProvider: "FARGATE_SPOT", Base: 1, Weight: 2},
 			{CapacityProvider: "FARGATE", Base: 0, Weight: 1},
 		}
-		a.Hooks = []render.AppSpecHook{
+		a.Hooks = []appspec.Hook{
 			{Event: "BeforeInstall", Function: "LambdaFunctionToValidateBeforeInstall"},
 			{Event: "AfterInstall", Function: "LambdaFunctionToValidateAfterInstall"},
 			{Event: "AfterAllowTestTraffic", Function: "LambdaFunctionToValidateAfterTestTrafficStarts"},
@@ -328,7 +177,7 @@ func TestParseAppSpec(t *testing.T) {
 		name string
 		doc  string
 		td   string // tdWeb when empty
-		want *render.AppSpec
+		want *appspec.AppSpec
 		errs []string // the ProblemsError's lines
 	}{
 		{name: "documented YAML", doc: goodYAML, want: full()},
@@ -344,16 +193,16 @@ NetworkConfiguration:
   AwsvpcConfiguration:
     Subnets: ['{{ var "subnet" }}']
 `) + "Hooks:\n  - BeforeInstall: '{{ env \"HOOK\" }}-{{ env \"STAGE\" \"prod\" }}'\n",
-			want: with(func(a *render.AppSpec) {
-				a.TargetService.Properties.NetworkConfiguration = &render.AppSpecNetwork{AwsvpcConfiguration: render.AppSpecAwsvpc{Subnets: []string{"subnet-1234abcd"}}}
-				a.Hooks = []render.AppSpecHook{{Event: "BeforeInstall", Function: "validate-prod"}}
+			want: with(func(a *appspec.AppSpec) {
+				a.TargetService.Properties.NetworkConfiguration = &appspec.Network{AwsvpcConfiguration: appspec.Awsvpc{Subnets: []string{"subnet-1234abcd"}}}
+				a.Hooks = []appspec.Hook{{Event: "BeforeInstall", Function: "validate-prod"}}
 			})},
 		{name: "template value stays literal", doc: appSpecYAML(lbWeb + `PlatformVersion: '{{ var "name" }}'`),
 			errs: []string{`appspec: ` + props + `.PlatformVersion: want LATEST or a version such as 1.4.0, got "web:80"`}},
 		{name: "null is absent", doc: appSpecYAML(lbWeb+"PlatformVersion:\nNetworkConfiguration: null\n") + "Hooks:\n", want: minimal()},
 		{name: "other container", td: tdTwoContainers, doc: appSpecYAML("TaskDefinition: <TASK_DEFINITION>\nLoadBalancerInfo: {ContainerName: admin, ContainerPort: 9000}\n"),
-			want: with(func(a *render.AppSpec) {
-				a.TargetService.Properties.LoadBalancerInfo = render.AppSpecLoadBalancer{ContainerName: "admin", ContainerPort: 9000}
+			want: with(func(a *appspec.AppSpec) {
+				a.TargetService.Properties.LoadBalancerInfo = appspec.LoadBalancer{ContainerName: "admin", ContainerPort: 9000}
 			})},
 
 		// The document as a whole.
@@ -522,7 +371,7 @@ NetworkConfiguration:
 `),
 			errs: []string{
 				`appspec: ` + strategy + `[0].Weight: want a number from 0 to 1000, got "2"; write it unquoted`,
-				"appspec: " + strategy + "[1].CapacityProvider: FARGATE is listed twice",
+				"appspec: " + strategy + "[1].CapacityProvider: FARGATE given twice",
 				"appspec: " + strategy + "[1].Base: only one capacity provider may have a base, and FARGATE has one",
 				"appspec: " + strategy + "[1].Weight: want a number from 0 to 1000, got 1001",
 				"appspec: " + strategy + "[2].CapacityProvider: missing; the name of a capacity provider of the cluster",
@@ -552,7 +401,7 @@ NetworkConfiguration:
 				"appspec: Hooks[3]: want one HOOK: FUNCTION pair, got a mapping of 2 keys",
 				`appspec: Hooks[4]: want one HOOK: FUNCTION pair, got "AfterInstall"`,
 				"appspec: Hooks[5].AfterInstall: want a string, got a list",
-				"appspec: Hooks[7].AfterAllowTraffic: AfterAllowTraffic is listed twice",
+				"appspec: Hooks[7].AfterAllowTraffic: AfterAllowTraffic given twice",
 			}},
 		{name: "hooks not a list", doc: appSpecYAML(lbWeb) + "Hooks: {BeforeInstall: fn}\n",
 			errs: []string{"appspec: Hooks: want a list, got a mapping"}},

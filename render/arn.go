@@ -5,19 +5,17 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // These patterns are shape checks, not a registry of what exists: they are
 // loose where AWS adds values over time (partitions, regions) and strict
 // where a template mistake hides (an account that is not 12 digits).
 var (
-	// placeholderRE finds the unrendered placeholders seen in real
-	// templates and images: shell/Terraform ${X}, the ECS agent's
-	// $$$X$$$, Go template actions and CodePipeline's <IMAGE1_NAME>.
-	placeholderRE = regexp.MustCompile(`\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(?:\$\$\$)?|<[^>]*>?`)
-	partitionRE   = regexp.MustCompile(`^aws(-[a-z]+){0,2}$`)
-	regionRE      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	accountRE     = regexp.MustCompile(`^[0-9]{12}$`)
+	partitionRE = regexp.MustCompile(`^aws(-[a-z]+){0,2}$`)
+	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	accountRE   = regexp.MustCompile(`^[0-9]{12}$`)
 	// IAM names and paths: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html
 	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	rolePathRE = regexp.MustCompile(`^([\w+=,.@-]+/)*$`)
@@ -60,14 +58,14 @@ func parseARN(s, service string, region bool) (arn, error) {
 	return a, nil
 }
 
-// checkFilled refuses an empty value and one that still holds a template
-// placeholder, naming the placeholder so that the user knows what did not
-// get rendered.
+// checkFilled refuses an empty value and one that still holds unrendered
+// template text (ref.Leftover), naming it so that the user knows what did
+// not get rendered.
 func checkFilled(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return errors.New("empty")
 	}
-	if m := placeholderRE.FindString(s); m != "" {
+	if m := ref.Leftover(s); m != "" {
 		return fmt.Errorf("unrendered placeholder %s", m)
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/ecsrender/ecsrender/render/internal/suggest"
 )
 
 // maxDocumentSize is the largest task definition ECS registers, measured on
@@ -29,7 +31,7 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 // stop a deploy. A null value is treated as absent, as ECS does.
 func CheckTaskDefinition(td *Node) (problems, warnings []Problem) {
 	if td == nil || td.Kind != Object {
-		return []Problem{{Msg: "want a task definition object, got " + describe(td)}}, nil
+		return []Problem{{Msg: "want a task definition object, got " + typeOf(td)}}, nil
 	}
 	c := &checker{td: td}
 	c.walk(td, TaskDefinitionShape(), "")
@@ -115,7 +117,7 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 	switch s.Kind {
 	case ShapeStruct:
 		if n.Kind != Object {
-			c.errorf(path, "want an object, got %s", describe(n))
+			c.errorf(path, "want an object, got %s", typeOf(n))
 			return
 		}
 		var set []string
@@ -151,7 +153,7 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 		}
 	case ShapeList:
 		if n.Kind != Array {
-			c.errorf(path, "want an array, got %s", describe(n))
+			c.errorf(path, "want an array, got %s", typeOf(n))
 			return
 		}
 		for i, item := range n.Items {
@@ -159,7 +161,7 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 		}
 	case ShapeMap:
 		if n.Kind != Object {
-			c.errorf(path, "want an object, got %s", describe(n))
+			c.errorf(path, "want an object, got %s", typeOf(n))
 			return
 		}
 		for _, m := range n.Members {
@@ -169,11 +171,11 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 		}
 	case ShapeString:
 		if n.Kind != String {
-			c.errorf(path, "want a string, got %s", describe(n))
+			c.errorf(path, "want a string, got %s", typeOf(n))
 			return
 		}
 		if s.Enum != nil && !slices.Contains(s.Enum, n.Str) {
-			if sug := suggest(n.Str, s.Enum); sug != "" {
+			if sug := suggest.Closest(n.Str, s.Enum); sug != "" {
 				c.errorf(path, "unknown value %q; did you mean %q?", n.Str, sug)
 			} else {
 				c.errorf(path, "unknown value %q; want one of %s", n.Str, strings.Join(s.Enum, ", "))
@@ -181,7 +183,7 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 		}
 	case ShapeInteger:
 		if n.Kind != Number {
-			c.errorf(path, "want a number, got %s", describe(n))
+			c.errorf(path, "want a number, got %s", typeOf(n))
 			return
 		}
 		if _, err := strconv.ParseInt(n.Str, 10, 32); err != nil {
@@ -189,13 +191,13 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 		}
 	case ShapeBoolean:
 		if n.Kind != Bool {
-			c.errorf(path, "want a boolean, got %s", describe(n))
+			c.errorf(path, "want a boolean, got %s", typeOf(n))
 		}
 	}
 }
 
 func (c *checker) unknownKey(path, key string, s *Shape) {
-	if sug := suggest(key, s.FieldNames()); sug != "" {
+	if sug := suggest.Closest(key, s.FieldNames()); sug != "" {
 		c.errorf(path, "unknown key; did you mean %q?", sug)
 		return
 	}
@@ -206,9 +208,9 @@ func (c *checker) unknownKey(path, key string, s *Shape) {
 	c.errorf(path, "unknown key; not a field of %s", what)
 }
 
-// describe names a value's type and, for a scalar, the value itself, so that
+// typeOf names a value's type and, for a scalar, the value itself, so that
 // a type error shows what was actually written.
-func describe(n *Node) string {
+func typeOf(n *Node) string {
 	if n == nil {
 		return "nothing"
 	}
@@ -229,55 +231,6 @@ func describe(n *Node) string {
 		return "an object"
 	}
 	return "null"
-}
-
-// suggest returns the candidate closest to word, for a "did you mean": one
-// that differs only in case, or else the nearest within a few edits. Longer
-// words may be further off ("memoryReservaton"), while a short word allows
-// one slip only, so that a suggestion is a likely fix and not noise. It
-// returns "" when nothing is close.
-func suggest(word string, candidates []string) string {
-	lw := strings.ToLower(word)
-	for _, c := range candidates {
-		if strings.ToLower(c) == lw {
-			return c
-		}
-	}
-	limit := 1
-	switch {
-	case len(word) >= 10:
-		limit = 3
-	case len(word) >= 5:
-		limit = 2
-	}
-	best, bestDist := "", limit+1
-	for _, c := range candidates {
-		if d := editDistance(lw, strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // container is one entry of containerDefinitions that is an object.
@@ -312,7 +265,7 @@ func (c *checker) rules() {
 		}
 	}
 
-	names := c.containerNames(containers)
+	names := c.uniqueNames(containers)
 	c.essential(containers)
 	c.roles()
 	c.taskSize()
@@ -334,9 +287,9 @@ func (c *checker) checkName(path string, n *Node, what string) {
 	}
 }
 
-// containerNames checks each container's name and image and returns the
+// uniqueNames checks each container's name and image and returns the
 // names in document order.
-func (c *checker) containerNames(containers []container) []string {
+func (c *checker) uniqueNames(containers []container) []string {
 	var names []string
 	first := map[string]string{}
 	for _, ct := range containers {
@@ -412,13 +365,13 @@ func (c *checker) taskSize() {
 	cpu, cpuOK := 0, false
 	if cpuNode != nil && (cpuNode.Kind == String || cpuNode.Kind == Number) {
 		if cpu, cpuOK = parseTaskCPU(cpuNode); !cpuOK {
-			c.errorf("cpu", `want cpu units (1024) or vcpus ("1 vcpu"), got %s`, describe(cpuNode))
+			c.errorf("cpu", `want cpu units (1024) or vcpus ("1 vcpu"), got %s`, typeOf(cpuNode))
 		}
 	}
 	mem, memOK := 0, false
 	if memNode != nil && (memNode.Kind == String || memNode.Kind == Number) {
 		if mem, memOK = parseTaskMemory(memNode); !memOK {
-			c.errorf("memory", `want MiB (2048) or GB ("2 GB"), got %s`, describe(memNode))
+			c.errorf("memory", `want MiB (2048) or GB ("2 GB"), got %s`, typeOf(memNode))
 		}
 	}
 	fargate, _ := c.compatibilities()

@@ -63,10 +63,36 @@ func (e *InputError) Error() string { return e.Err.Error() }
 // Unwrap returns the wrapped error.
 func (e *InputError) Unwrap() error { return e.Err }
 
+// OptionError is an option that is wrong or does not fit the template,
+// such as the image of a container the template does not have. It names
+// the option in the domain's words, so that each caller can say where the
+// option came from: the CLI prints "--image web: ...".
+type OptionError struct {
+	// Option is the option's name: image, placeholder, container, subnet,
+	// security-group, assign-public-ip, capacity-provider, hook or
+	// platform-version.
+	Option string
+	// Value is the item at fault as given, e.g. "web" or "web=IMAGE1_NAME";
+	// empty when the option as a whole is wrong.
+	Value string
+	Err   error
+}
+
+// Error returns "OPTION VALUE: message", or "OPTION: message".
+func (e *OptionError) Error() string {
+	if e.Value == "" {
+		return e.Option + ": " + e.Err.Error()
+	}
+	return e.Option + " " + e.Value + ": " + e.Err.Error()
+}
+
+// Unwrap returns the wrapped error.
+func (e *OptionError) Unwrap() error { return e.Err }
+
 // IsInputError reports whether err is the user's input being wrong.
 func IsInputError(err error) bool {
 	var ie *InputError
 	var pe *ProblemsError
-	var se *SyntaxError
-	return errors.As(err, &ie) || errors.As(err, &pe) || errors.As(err, &se)
+	var oe *OptionError
+	return errors.As(err, &ie) || errors.As(err, &pe) || errors.As(err, &oe)
 }

@@ -4,31 +4,34 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ecsrender/ecsrender/render/appspec"
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
-// Options are the inputs of one service's render, as the user gave them.
-// Flag values arrive as the raw strings of the command line; Render parses
-// and checks them, so that every way of calling it gets the same errors.
+// Options are the inputs of one service's render, already parsed: the CLI
+// reads them from flags, a manifest would read them from its YAML.
 type Options struct {
-	// Template is the task definition template: s3://BUCKET/KEY[?versionId=V], a path, or "-".
-	Template string
-	// AppSpec is an AppSpec template source; empty means build it from AppSpecOptions.
-	AppSpec string
-	// NoAppSpec skips the AppSpec (pipelines that only deploy rolling updates).
+	// Template is the task definition template.
+	Template ref.Source
+	// AppSpecTemplate is an AppSpec template; nil builds the AppSpec from
+	// AppSpec instead.
+	AppSpecTemplate *ref.Source
+	// AppSpec are the AppSpec's fields when there is no AppSpecTemplate.
+	AppSpec appspec.Options
+	// NoAppSpec makes no AppSpec (pipelines that only deploy rolling
+	// updates); AppSpec.Container still names the primary container.
 	NoAppSpec bool
-	// AppSpecOptions are the flags that build an AppSpec when AppSpec is empty.
-	AppSpecOptions AppSpecOptions
-	// Images are the --image NAME=REF values.
-	Images []string
-	// Placeholders are the --placeholder NAME=TOKEN values.
-	Placeholders []string
-	// Vars are the --var KEY=VALUE values.
-	Vars []string
+	// Images set the image of containers, in the order given.
+	Images []Image
+	// Placeholders write a CodeDeploy placeholder as containers' images.
+	Placeholders []Placeholder
+	// Variables are what {{ var "KEY" }} reads.
+	Variables map[string]string
 	// LookupEnv reads the environment for templates; nil reads nothing.
 	LookupEnv func(string) (string, bool)
 	// Pin replaces each ECR tag with its digest (REPO@sha256:...). Without it
@@ -36,12 +39,26 @@ type Options struct {
 	Pin bool
 }
 
+// Image sets the image of the container named Container.
+type Image struct {
+	Container string
+	Ref       ref.ImageRef
+}
+
+// Placeholder writes "<Token>" as the image of the container named
+// Container, for CodeDeployToECS to fill from imageDetail.json.
+type Placeholder struct {
+	Container string
+	// Token is checked with ref.CheckToken, e.g. IMAGE1_NAME.
+	Token string
+}
+
 // Deps are the outside world a render reaches. Resolver is shared by every
 // render of a run so that many services share ECR lookups; it is nil when
 // offline, and images are then used exactly as given.
 type Deps struct {
-	Loader   *Loader
-	Resolver *ImageResolver
+	Loader   Loader
+	Resolver Resolver
 }
 
 // Result is a rendered, checked service: everything package artifacts
@@ -49,8 +66,8 @@ type Deps struct {
 type Result struct {
 	// TaskDef is the RegisterTaskDefinition document for taskdef.json.
 	TaskDef *Node
-	// AppSpec is nil when none is written (--no-appspec, or no load balancer).
-	AppSpec *AppSpec
+	// AppSpec is nil when none is written (NoAppSpec, or no load balancer).
+	AppSpec *appspec.AppSpec
 	// ImageDetail is the primary container's image for imageDetail.json.
 	ImageDetail ImageDetail
 	// ImageDefinitions are the entries of imagedefinitions.json.
@@ -59,9 +76,6 @@ type Result struct {
 	Notices []string
 	// Warnings are things that are allowed but probably wrong.
 	Warnings []Problem
-
-	// resolved maps each image written into TaskDef to what ECR said of it.
-	resolved map[string]ResolvedImage
 }
 
 // ImageDetail is the imageDetail.json of CodePipeline's ECR source action,
@@ -84,208 +98,230 @@ type ImageDefinition struct {
 	ImageURI string
 }
 
-// readOnlyFields are what describe-task-definition returns and
-// RegisterTaskDefinition refuses.
-var readOnlyFields = []string{"taskDefinitionArn", "revision", "status", "requiresAttributes",
-	"compatibilities", "registeredAt", "registeredBy", "deregisteredAt"}
-
-// placeholderToken is the form of a CodeDeployToECS image placeholder.
-var placeholderToken = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-
-// Render loads, evaluates, resolves and checks one service. It writes
-// nothing. Input problems come back as *InputError or *ProblemsError (the
-// CLI's exit 2); AWS and file-system failures as other errors.
+// Render loads, evaluates, checks and resolves one service. It writes
+// nothing. Input problems come back as errors for which IsInputError is
+// true (the CLI's exit 2); AWS and file-system failures as other errors.
 func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
-	vars, err := ParseVars(o.Vars)
+	if err := checkPlaceholderTokens(o.Placeholders); err != nil {
+		return nil, err
+	}
+	var notices []string
+	object := "template " + o.Template.String()
+	td, notice, err := loadTaskDefinition(ctx, d.Loader, o.Template)
 	if err != nil {
 		return nil, err
 	}
-	images, imageNames, err := parseNamePairs("--image", "NAME=REF", o.Images)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range sortedKeys(images) {
-		if _, err := ParseImageRef(images[name]); err != nil {
-			return nil, &InputError{fmt.Errorf("--image %s: %w", name, err)}
-		}
-	}
-	placeholders, _, err := parseNamePairs("--placeholder", "NAME=TOKEN", o.Placeholders)
-	if err != nil {
-		return nil, err
-	}
-	for name, tok := range placeholders {
-		if !placeholderToken.MatchString(tok) {
-			return nil, &InputError{fmt.Errorf("--placeholder %s=%s: want a token of letters, digits and _ such as IMAGE1_NAME", name, tok)}
-		}
-	}
-	if o.AppSpec != "" && o.NoAppSpec {
-		return nil, &InputError{fmt.Errorf("--appspec and --no-appspec: give one or the other")}
-	}
-	tsrc, err := ParseSource(o.Template)
-	if err != nil {
-		return nil, err
-	}
-	var asrc Source
-	if o.AppSpec != "" {
-		if asrc, err = ParseSource(o.AppSpec); err != nil {
-			return nil, err
-		}
-		if asrc.Kind == SourceStdin && tsrc.Kind == SourceStdin {
-			return nil, &InputError{fmt.Errorf("--template and --appspec cannot both read stdin")}
-		}
-	}
+	notices = appendNonEmpty(notices, notice)
 
-	res := &Result{}
-	raw, err := d.Loader.Load(ctx, tsrc)
-	if err != nil {
-		return nil, err
-	}
-	object := "template " + tsrc.String()
-	td, err := ParseJSON(raw)
-	if err != nil {
-		return nil, &InputError{fmt.Errorf("%s: %w", object, err)}
-	}
-	td, notice, err := unwrapDescribe(td)
-	if err != nil {
-		return nil, &InputError{fmt.Errorf("%s: %w", object, err)}
-	}
-	if notice != "" {
-		res.Notices = append(res.Notices, object+": "+notice)
-	}
-
-	tdata := TemplateData{Vars: vars, LookupEnv: o.LookupEnv}
-	ev := newEvaluator(tdata)
-	ev.evaluate(td, TaskDefinitionShape(), "")
-	if len(ev.problems) > 0 {
-		return nil, &ProblemsError{Object: object, Problems: ev.problems}
+	data := TemplateData{Vars: o.Variables, LookupEnv: o.LookupEnv}
+	if problems := evaluateTaskDefinition(td, data); len(problems) > 0 {
+		return nil, &ProblemsError{Object: object, Problems: problems}
 	}
 
 	containers := containerIndex(td)
-	if err := checkNames("--image", images, containers); err != nil {
+	if err := setImages(containers, o.Images, o.Placeholders); err != nil {
 		return nil, err
-	}
-	if err := checkNames("--placeholder", placeholders, containers); err != nil {
-		return nil, err
-	}
-	for name, ref := range images {
-		containers[name].Set("image", NewString(ref))
 	}
 
 	// Everything that needs no network is checked before ECR is asked, so
-	// a typo is reported at once, not after --wait-for-image runs out.
+	// a typo is reported at once, not after a wait for an image runs out.
 	problems, warnings := CheckTaskDefinition(td)
-	res.Warnings = append(res.Warnings, warnings...)
 	if len(problems) > 0 {
 		return nil, &ProblemsError{Object: object, Problems: problems}
 	}
-	lb, err := loadBalancedContainer(ctx, o, asrc, tdata, td, d.Loader, res)
+	as, lb, notice, err := makeAppSpec(ctx, o, d.Loader, data, td)
 	if err != nil {
 		return nil, err
 	}
+	notices = appendNonEmpty(notices, notice)
 	// The primary container is the one whose image CodeDeployToECS swaps:
-	// the load balancer's, else the first --image, else the first container.
-	primary := cmp.Or(lb, first(imageNames), first(containerNames(td)))
-	if err := checkPlaceholderTarget(primary, placeholders); err != nil {
+	// the load balancer's, else the first image set, else the first container.
+	primary := cmp.Or(lb, firstImage(o.Images), first(containerNames(td)))
+	if err := checkPlaceholderTarget(primary, o.Placeholders); err != nil {
 		return nil, err
 	}
 
-	if err := resolveImages(ctx, td, placeholders, d.Resolver, o.Pin, res); err != nil {
+	resolved, resolveNotices, err := resolveImages(ctx, td, o.Placeholders, d.Resolver, o.Pin)
+	if err != nil {
 		return nil, err
 	}
+	notices = append(notices, resolveNotices...)
 	// Pinning lengthens the document; only the size can have changed.
-	if len(res.resolved) > 0 && o.Pin {
+	if len(resolved) > 0 && o.Pin {
 		if problems, _ := CheckTaskDefinition(td); len(problems) > 0 {
 			return nil, &ProblemsError{Object: object, Problems: problems}
 		}
 	}
 
-	res.TaskDef = td
-	res.ImageDetail = imageDetail(containers[primary], res.resolved)
-	if res.ImageDetail.ImageURI == "" {
-		res.Notices = append(res.Notices, fmt.Sprintf("imageDetail.json not written: container %s has no image of its own to describe (pass --image %s=REF to write one)", primary, primary))
+	detail := imageDetail(containers[primary], resolved)
+	if detail.ImageURI == "" {
+		notices = append(notices, fmt.Sprintf("imageDetail.json not written: container %s has no image of its own to describe (pass --image %s=REF to write one)", primary, primary))
 	}
-	if len(imageNames) > 0 {
-		res.ImageDefinitions = imageDefinitions(containers, imageNames)
-	} else {
-		res.ImageDefinitions = imageDefinitions(containers, containerNames(td))
+	names := containerNames(td)
+	if len(o.Images) > 0 {
+		names = nil
+		for _, img := range o.Images {
+			names = append(names, img.Container)
+		}
 	}
+	defs := imageDefinitions(containers, names)
 	// Placeholders go in last: everything above needed the real image.
-	for name, tok := range placeholders {
-		containers[name].Set("image", NewString("<"+tok+">"))
+	for _, p := range o.Placeholders {
+		containers[p.Container].Set("image", NewString(ref.Placeholder(p.Token)))
 	}
-	return res, nil
+	return &Result{
+		TaskDef:          td,
+		AppSpec:          as,
+		ImageDetail:      detail,
+		ImageDefinitions: defs,
+		Notices:          notices,
+		Warnings:         warnings,
+	}, nil
 }
 
-// appSpecFlags names the AppSpec flags that were given.
-func appSpecFlags(a AppSpecOptions) []string {
-	var given []string
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{
-		{"--container", a.Container != ""},
-		{"--platform-version", a.PlatformVersion != ""},
-		{"--subnet", len(a.Subnets) > 0},
-		{"--security-group", len(a.SecurityGroups) > 0},
-		{"--assign-public-ip", a.AssignPublicIP != ""},
-		{"--capacity-provider", len(a.CapacityProviders) > 0},
-		{"--hook", len(a.Hooks) > 0},
-	} {
-		if f.set {
-			given = append(given, f.name)
+func appendNonEmpty(list []string, s string) []string {
+	if s == "" {
+		return list
+	}
+	return append(list, s)
+}
+
+// checkPlaceholderTokens checks every token in container name order, so
+// that of two bad ones the same one is reported every time.
+func checkPlaceholderTokens(ps []Placeholder) error {
+	ps = slices.SortedFunc(slices.Values(ps), func(a, b Placeholder) int { return cmp.Compare(a.Container, b.Container) })
+	for _, p := range ps {
+		if err := ref.CheckToken(p.Token); err != nil {
+			return &OptionError{Option: "placeholder", Value: p.Container + "=" + p.Token, Err: err}
 		}
 	}
-	return given
+	return nil
 }
 
-// loadBalancedContainer builds or reads the AppSpec into res and returns the
-// load-balanced container it names ("" when there is none). Flags that
-// would be ignored are refused: a --subnet given next to --appspec would
-// otherwise silently not be deployed.
-func loadBalancedContainer(ctx context.Context, o Options, asrc Source, tdata TemplateData, td *Node, loader *Loader, res *Result) (string, error) {
-	given := appSpecFlags(o.AppSpecOptions)
+// loadTaskDefinition reads and parses the template, and turns the output
+// of describe-task-definition into a RegisterTaskDefinition document.
+func loadTaskDefinition(ctx context.Context, l Loader, src ref.Source) (td *Node, notice string, err error) {
+	raw, err := l.Load(ctx, src)
+	if err != nil {
+		return nil, "", err
+	}
+	object := "template " + src.String()
+	if td, err = ParseJSON(raw); err != nil {
+		return nil, "", &InputError{fmt.Errorf("%s: %w", object, err)}
+	}
+	td, notice, err = unwrapDescribeOutput(td)
+	if err != nil {
+		return nil, "", &InputError{fmt.Errorf("%s: %w", object, err)}
+	}
+	if notice != "" {
+		notice = object + ": " + notice
+	}
+	return td, notice, nil
+}
+
+// evaluateTaskDefinition renders the template actions of td in place and
+// returns every problem found.
+func evaluateTaskDefinition(td *Node, data TemplateData) []Problem {
+	ev := newEvaluator(data)
+	ev.evaluate(td, TaskDefinitionShape(), "")
+	return ev.problems
+}
+
+// setImages writes the images given into their containers, after checking
+// that every image and placeholder names a container of the template.
+func setImages(containers map[string]*Node, images []Image, placeholders []Placeholder) error {
+	// Checked in name order, so that of two unknown names the same one is
+	// reported every time.
+	imageNames := make(map[string]bool, len(images))
+	for _, img := range images {
+		imageNames[img.Container] = true
+	}
+	placeholderNames := make(map[string]bool, len(placeholders))
+	for _, p := range placeholders {
+		placeholderNames[p.Container] = true
+	}
+	for _, name := range sortedKeys(imageNames) {
+		if err := checkContainer("image", name, containers); err != nil {
+			return err
+		}
+	}
+	for _, name := range sortedKeys(placeholderNames) {
+		if err := checkContainer("placeholder", name, containers); err != nil {
+			return err
+		}
+	}
+	for _, img := range images {
+		containers[img.Container].Set("image", NewString(img.Ref.String()))
+	}
+	return nil
+}
+
+func checkContainer(option, name string, containers map[string]*Node) error {
+	if _, ok := containers[name]; ok {
+		return nil
+	}
+	return &OptionError{Option: option, Value: name, Err: fmt.Errorf("no container named %q; the template has %s", name, quoteList(sortedKeys(containers)))}
+}
+
+// makeAppSpec reads the AppSpec template or builds the AppSpec from its
+// fields, and returns it with the load-balanced container it names (""
+// when there is none). The AppSpec is nil when none is written.
+func makeAppSpec(ctx context.Context, o Options, l Loader, data TemplateData, td *Node) (*appspec.AppSpec, string, string, error) {
+	containers := appSpecContainers(td)
 	switch {
-	case o.AppSpec != "":
-		if len(given) > 0 {
-			return "", &InputError{fmt.Errorf("%s: the AppSpec comes from --appspec; set it there", given[0])}
-		}
-		raw, err := loader.Load(ctx, asrc)
+	case o.AppSpecTemplate != nil:
+		raw, err := l.Load(ctx, *o.AppSpecTemplate)
 		if err != nil {
-			return "", err
+			return nil, "", "", err
 		}
-		if res.AppSpec, err = ParseAppSpec(raw, tdata, td); err != nil {
-			return "", err
+		as, err := parseAppSpec(raw, data, containers, true)
+		if err != nil {
+			return nil, "", "", err
 		}
+		name, _ := as.Container()
+		return as, name, "", nil
 	case o.NoAppSpec:
-		if len(given) > 0 && given[0] != "--container" || len(given) > 1 {
-			return "", &InputError{fmt.Errorf("%s: no AppSpec is written with --no-appspec", given[len(given)-1])}
+		if o.AppSpec.Container == "" {
+			return nil, "", "", nil
 		}
-		if len(given) == 1 {
-			// --container still names the primary container.
-			a, err := BuildAppSpec(td, AppSpecOptions{Container: o.AppSpecOptions.Container})
-			if err != nil {
-				return "", err
-			}
-			name, _ := a.Container()
-			return name, nil
+		// The container still names the primary container.
+		as, err := buildAppSpec(appspec.Options{Container: o.AppSpec.Container}, containers)
+		if err != nil {
+			return nil, "", "", err
 		}
-	default:
-		var err error
-		if res.AppSpec, err = BuildAppSpec(td, o.AppSpecOptions); err != nil {
-			return "", err
-		}
-		if res.AppSpec == nil {
-			res.Notices = append(res.Notices, "no container maps a port, so there is no load balancer to shift: appspec.yaml not written (rolling deploys need none)")
-		}
+		name, _ := as.Container()
+		return nil, name, "", nil
 	}
-	name, _ := res.AppSpec.Container()
-	return name, nil
+	as, err := buildAppSpec(o.AppSpec, containers)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if as == nil {
+		return nil, "", "no container maps a port, so there is no load balancer to shift: appspec.yaml not written (rolling deploys need none)", nil
+	}
+	name, _ := as.Container()
+	return as, name, "", nil
 }
 
-// unwrapDescribe turns the output of `aws ecs describe-task-definition`
+// buildAppSpec builds the AppSpec from its fields, with the option at
+// fault named in the error.
+func buildAppSpec(o appspec.Options, containers []appspec.Container) (*appspec.AppSpec, error) {
+	as, err := appspec.Build(o, containers)
+	if oe, ok := err.(*appspec.OptionError); ok {
+		return nil, &OptionError{Option: oe.Option, Value: oe.Value, Err: oe.Err}
+	}
+	return as, err
+}
+
+// readOnlyFields are what describe-task-definition returns and
+// RegisterTaskDefinition refuses.
+var readOnlyFields = []string{"taskDefinitionArn", "revision", "status", "requiresAttributes",
+	"compatibilities", "registeredAt", "registeredBy", "deregisteredAt"}
+
+// unwrapDescribeOutput turns the output of `aws ecs describe-task-definition`
 // into a RegisterTaskDefinition document: people copy a live revision as
 // the starting point of a template, and ECS refuses its read-only fields.
-func unwrapDescribe(td *Node) (*Node, string, error) {
+func unwrapDescribeOutput(td *Node) (*Node, string, error) {
 	if td.Kind != Object {
 		return nil, "", fmt.Errorf("want a task definition object, got %s", td.Kind)
 	}
@@ -329,25 +365,6 @@ func otherKey(n *Node, not string) string {
 	return ""
 }
 
-// parseNamePairs parses repeated NAME=VALUE flags such as --image web=REF,
-// and returns the names in the order given as well.
-func parseNamePairs(flag, form string, pairs []string) (map[string]string, []string, error) {
-	out := make(map[string]string, len(pairs))
-	var names []string
-	for _, p := range pairs {
-		name, val, ok := strings.Cut(p, "=")
-		if !ok || name == "" || val == "" {
-			return nil, nil, &InputError{fmt.Errorf("%s %q: want %s", flag, p, form)}
-		}
-		if _, dup := out[name]; dup {
-			return nil, nil, &InputError{fmt.Errorf("%s %s: given twice", flag, name)}
-		}
-		out[name] = val
-		names = append(names, name)
-	}
-	return out, names, nil
-}
-
 // containerIndex maps container names to their definitions.
 func containerIndex(td *Node) map[string]*Node {
 	out := map[string]*Node{}
@@ -363,6 +380,7 @@ func containerIndex(td *Node) map[string]*Node {
 	return out
 }
 
+// containerNames lists the container names in document order.
 func containerNames(td *Node) []string {
 	var names []string
 	if cds := td.Get("containerDefinitions"); cds != nil && cds.Kind == Array {
@@ -373,13 +391,32 @@ func containerNames(td *Node) []string {
 	return names
 }
 
-func checkNames(flag string, given map[string]string, containers map[string]*Node) error {
-	for _, name := range sortedKeys(given) {
-		if _, ok := containers[name]; !ok {
-			return &InputError{fmt.Errorf("%s %s: no container named %q; the template has %s", flag, name, name, quoteList(sortedKeys(containers)))}
-		}
+// appSpecContainers lists each container with the container ports it
+// maps, in document order without repeats: what an AppSpec may name.
+func appSpecContainers(td *Node) []appspec.Container {
+	defs := td.Get("containerDefinitions")
+	if defs == nil || defs.Kind != Array {
+		return nil
 	}
-	return nil
+	var out []appspec.Container
+	for _, d := range defs.Items {
+		c := appspec.Container{Name: d.GetString("name")}
+		if pm := d.Get("portMappings"); pm != nil && pm.Kind == Array {
+			for _, m := range pm.Items {
+				v := m.Get("containerPort")
+				if v == nil || v.Kind != Number {
+					continue
+				}
+				p, err := strconv.Atoi(v.Str)
+				if err != nil || slices.Contains(c.Ports, p) {
+					continue
+				}
+				c.Ports = append(c.Ports, p)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func quoteList(names []string) string {
@@ -395,89 +432,89 @@ func quoteList(names []string) string {
 
 // resolveImages parses every container image, resolves the ECR ones (all
 // of them, sidecars included: a sidecar's mutable tag can change a deploy
-// as much as the app's) and pins them when asked.
-func resolveImages(ctx context.Context, td *Node, placeholders map[string]string, r *ImageResolver, pin bool, res *Result) error {
+// as much as the app's) and pins them when asked. It returns what ECR said
+// of each image now written in td, by that image.
+func resolveImages(ctx context.Context, td *Node, placeholders []Placeholder, r Resolver, pin bool) (map[string]ResolvedImage, []string, error) {
 	cds := td.Get("containerDefinitions")
 	if cds == nil || cds.Kind != Array {
-		return nil // the checks report it
+		return nil, nil, nil // the checks report it
 	}
 	type site struct {
 		node *Node
-		ref  ImageRef
+		ref  ref.ImageRef
 	}
 	var sites []site
-	var refs []ImageRef
+	var refs []ref.ImageRef
 	var problems []Problem
+	var notices []string
 	for i, c := range cds.Items {
 		img := c.Get("image")
 		if img == nil || img.Kind != String || img.Str == "" {
 			continue // the checks report it
 		}
 		path := indexPath("containerDefinitions", i) + ".image"
-		if isPlaceholder(img.Str) {
-			if _, ok := placeholders[c.GetString("name")]; !ok {
-				res.Notices = append(res.Notices, fmt.Sprintf("%s: %s left for CodeDeployToECS to fill from imageDetail.json", path, img.Str))
+		if ref.IsPlaceholder(img.Str) {
+			if !slices.ContainsFunc(placeholders, func(p Placeholder) bool { return p.Container == c.GetString("name") }) {
+				notices = append(notices, fmt.Sprintf("%s: %s left for CodeDeployToECS to fill from imageDetail.json", path, img.Str))
 			}
 			continue
 		}
-		ref, err := ParseImageRef(img.Str)
+		ir, err := ref.ParseImageRef(img.Str)
 		if err != nil {
 			problems = append(problems, Problem{Path: path, Msg: err.Error()})
 			continue
 		}
-		if ref.ECR == nil {
+		if ir.ECR == nil {
 			if r != nil {
-				res.Notices = append(res.Notices, fmt.Sprintf("%s: %s is not in ECR; used as given", path, img.Str))
+				notices = append(notices, fmt.Sprintf("%s: %s is not in ECR; used as given", path, img.Str))
 			}
 			continue
 		}
-		sites = append(sites, site{img, ref})
-		refs = append(refs, ref)
+		sites = append(sites, site{img, ir})
+		refs = append(refs, ir)
 	}
 	if len(problems) > 0 {
-		return &ProblemsError{Object: "task definition", Problems: problems}
+		return nil, nil, &ProblemsError{Object: "task definition", Problems: problems}
 	}
 	if r == nil || len(refs) == 0 {
-		return nil
+		return nil, notices, nil
 	}
-	resolved, err := r.Resolve(ctx, refs)
+	found, err := r.Resolve(ctx, refs)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if res.resolved == nil {
-		res.resolved = map[string]ResolvedImage{}
-	}
+	resolved := make(map[string]ResolvedImage, len(sites))
 	for _, s := range sites {
-		ri, ok := resolved[s.ref.String()]
+		ri, ok := found[s.ref.String()]
 		if !ok {
-			return fmt.Errorf("image %s: not resolved", s.ref) // a resolver bug, not user input
+			return nil, nil, fmt.Errorf("image %s: not resolved", s.ref) // a resolver bug, not user input
 		}
 		if pin {
 			s.node.Str = ri.Pinned().String()
 		}
-		res.resolved[s.node.Str] = ri
+		resolved[s.node.Str] = ri
 	}
-	return nil
-}
-
-func isPlaceholder(s string) bool {
-	return len(s) > 2 && s[0] == '<' && s[len(s)-1] == '>' && placeholderToken.MatchString(s[1:len(s)-1])
+	return resolved, notices, nil
 }
 
 // checkPlaceholderTarget refuses placeholders that imageDetail.json cannot
 // fill. CodeDeployToECS replaces <TOKEN> with the ImageURI of
 // imageDetail.json, which describes the primary container; a placeholder
 // on any other container would give it the primary container's image.
-func checkPlaceholderTarget(primary string, placeholders map[string]string) error {
+func checkPlaceholderTarget(primary string, placeholders []Placeholder) error {
 	if len(placeholders) == 0 {
 		return nil
 	}
-	if _, ok := placeholders[primary]; ok {
+	byName := make(map[string]string, len(placeholders))
+	for _, p := range placeholders {
+		byName[p.Container] = p.Token
+	}
+	if _, ok := byName[primary]; ok {
 		return nil
 	}
-	names := sortedKeys(placeholders)
-	return &InputError{fmt.Errorf("--placeholder %s=%s: imageDetail.json describes container %q (the load-balanced one, else the first --image), so CodeDeployToECS would give %s the image of %s; put the placeholder on %s or pass --container %s:PORT",
-		names[0], placeholders[names[0]], primary, names[0], primary, primary, names[0])}
+	name := sortedKeys(byName)[0]
+	return &OptionError{Option: "placeholder", Value: name + "=" + byName[name], Err: fmt.Errorf("imageDetail.json describes container %q (the load-balanced one, else the first --image), so CodeDeployToECS would give %s the image of %s; put the placeholder on %s or pass --container %s:PORT",
+		primary, name, primary, primary, name)}
 }
 
 // first returns the first of names, or "".
@@ -488,12 +525,19 @@ func first(names []string) string {
 	return names[0]
 }
 
+func firstImage(images []Image) string {
+	if len(images) == 0 {
+		return ""
+	}
+	return images[0].Container
+}
+
 // imageDetail describes the primary container's image in the form
 // CodePipeline's ECR source action writes, so CodeDeployToECS reads it the
 // same way whichever produced it.
 func imageDetail(c *Node, resolved map[string]ResolvedImage) ImageDetail {
 	uri := c.GetString("image")
-	if isPlaceholder(uri) {
+	if ref.IsPlaceholder(uri) {
 		return ImageDetail{}
 	}
 	ri, ok := resolved[uri]
@@ -511,15 +555,15 @@ func imageDetail(c *Node, resolved map[string]ResolvedImage) ImageDetail {
 	}
 }
 
-// imageDefinitions lists the named containers: those set by --image, in
-// the order of the flags, or every container when none was given. A
-// container whose image is still a CodeDeployToECS placeholder has no image
-// to deploy with the ECS action and is left out.
+// imageDefinitions lists the named containers: those whose image was set,
+// in the order given, or every container when none was. A container whose
+// image is still a CodeDeploy placeholder has no image to deploy with the
+// ECS action and is left out.
 func imageDefinitions(containers map[string]*Node, names []string) []ImageDefinition {
 	var defs []ImageDefinition
 	for _, name := range names {
 		uri := containers[name].GetString("image")
-		if uri == "" || isPlaceholder(uri) {
+		if uri == "" || ref.IsPlaceholder(uri) {
 			continue
 		}
 		defs = append(defs, ImageDefinition{Name: name, ImageURI: uri})

@@ -9,10 +9,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecsrender/ecsrender/render/appspec"
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 const (
@@ -35,30 +39,90 @@ const twoContainers = `{
   ]
 }`
 
-func writeTemplate(t testing.TB, body string) string {
+const testAccount = "123456789012"
+
+func digestN(n int) string { return fmt.Sprintf("sha256:%064x", n) }
+
+// writeTemplate writes body to a file and returns it as a source.
+func writeTemplate(t testing.TB, body string) ref.Source {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "taskdef.json")
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return ref.Source{Kind: ref.SourceFile, Path: p}
 }
 
-func seededResolver(log *callLog) *ImageResolver {
-	store := newFakeStore()
-	store.push("us-east-1", testAccount, "app", digestN(1), "v1", "latest")
-	store.push("us-east-1", testAccount, "nginx", digestN(2), "1.27")
-	return NewImageResolver(store.client(log), ResolverOptions{})
+// images parses NAME=REF pairs; it panics on a bad one, which is a bug in
+// the test.
+func images(pairs ...string) []Image {
+	var out []Image
+	for _, p := range pairs {
+		name, r, _ := strings.Cut(p, "=")
+		ir, err := ref.ParseImageRef(r)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, Image{Container: name, Ref: ir})
+	}
+	return out
+}
+
+// fakeResolver is a Resolver that answers from images, keyed by the
+// reference as written, and records the references it was asked for.
+type fakeResolver struct {
+	images map[string]ResolvedImage
+	mu     sync.Mutex
+	asked  []string
+}
+
+func (f *fakeResolver) Resolve(_ context.Context, refs []ref.ImageRef) (map[string]ResolvedImage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]ResolvedImage{}
+	var errs []error
+	for _, r := range refs {
+		if r.ECR == nil {
+			continue
+		}
+		f.asked = append(f.asked, r.String())
+		ri, ok := f.images[r.String()]
+		if !ok {
+			errs = append(errs, fmt.Errorf("image %s: not found", r))
+			continue
+		}
+		ri.Ref = r
+		out[r.String()] = ri
+	}
+	return out, errors.Join(errs...)
+}
+
+func (f *fakeResolver) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	asked := f.asked
+	f.asked = nil
+	return asked
+}
+
+// seededResolver knows app:v1 (also latest) and nginx:1.27.
+func seededResolver() *fakeResolver {
+	app := ResolvedImage{Digest: digestN(1), Tags: []string{"latest", "v1"}, RegistryID: testAccount, RepositoryName: "app"}
+	nginx := ResolvedImage{Digest: digestN(2), Tags: []string{"1.27"}, RegistryID: testAccount, RepositoryName: "nginx",
+		PushedAt: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), SizeBytes: 1234}
+	return &fakeResolver{images: map[string]ResolvedImage{
+		appRepo + ":v1": app, appRepo + ":latest": app, nginxRepo + ":1.27": nginx,
+	}}
 }
 
 func TestRenderPinsEveryECRImage(t *testing.T) {
 	t.Parallel()
-	log := &callLog{}
+	r := seededResolver()
 	res, err := Render(context.Background(), Options{
 		Template: writeTemplate(t, twoContainers),
-		Images:   []string{"app=" + appRepo + ":v1"},
+		Images:   images("app=" + appRepo + ":v1"),
 		Pin:      true,
-	}, Deps{Loader: &Loader{}, Resolver: seededResolver(log)})
+	}, Deps{Loader: LocalLoader{}, Resolver: r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +138,9 @@ func TestRenderPinsEveryECRImage(t *testing.T) {
 	if diff := cmp.Diff(want, images); diff != "" {
 		t.Errorf("images (-want +got):\n%s", diff)
 	}
-	if n := len(log.take()); n != 2 {
-		t.Errorf("%d ECR calls, want 2 (one per repository)", n)
+	// Every ECR image is resolved, the sidecar's too; datadog is not in ECR.
+	if diff := cmp.Diff([]string{appRepo + ":v1", nginxRepo + ":1.27"}, r.take()); diff != "" {
+		t.Errorf("images resolved (-want +got):\n%s", diff)
 	}
 	// The primary container is the load balancer's, nginx.
 	wantDetail := ImageDetail{
@@ -104,8 +169,8 @@ func TestRenderWithoutPinKeepsTags(t *testing.T) {
 	t.Parallel()
 	res, err := Render(context.Background(), Options{
 		Template: writeTemplate(t, twoContainers),
-		Images:   []string{"app=" + appRepo + ":v1"},
-	}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})})
+		Images:   images("app=" + appRepo + ":v1"),
+	}, Deps{Loader: LocalLoader{}, Resolver: seededResolver()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,12 +186,11 @@ func TestRenderMissingImageIsNotInputError(t *testing.T) {
 	t.Parallel()
 	_, err := Render(context.Background(), Options{
 		Template: writeTemplate(t, twoContainers),
-		Images:   []string{"app=" + appRepo + ":v2"},
+		Images:   images("app=" + appRepo + ":v2"),
 		Pin:      true,
-	}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})})
-	var nf *ImageNotFoundError
-	if !errors.As(err, &nf) {
-		t.Fatalf("err = %v, want an ImageNotFoundError", err)
+	}, Deps{Loader: LocalLoader{}, Resolver: seededResolver()})
+	if err == nil {
+		t.Fatal("no error for an image the resolver does not know")
 	}
 	if IsInputError(err) {
 		t.Errorf("a missing image is the registry's state, not the user's input: %v", err)
@@ -140,10 +204,10 @@ func TestRenderPlaceholder(t *testing.T) {
 	t.Parallel()
 	res, err := Render(context.Background(), Options{
 		Template:     writeTemplate(t, twoContainers),
-		Images:       []string{"nginx=" + nginxRepo + ":1.27"},
-		Placeholders: []string{"nginx=IMAGE1_NAME"},
+		Images:       images("nginx=" + nginxRepo + ":1.27"),
+		Placeholders: []Placeholder{{Container: "nginx", Token: "IMAGE1_NAME"}},
 		Pin:          true,
-	}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})})
+	}, Deps{Loader: LocalLoader{}, Resolver: seededResolver()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +230,7 @@ func TestRenderDescribeOutput(t *testing.T) {
 	  "containerDefinitions": [{"name": "web", "image": "nginx", "memory": 128}]},
 	  "tags": [{"key": "team", "value": "sre"}]}`
 	res, err := Render(context.Background(), Options{Template: writeTemplate(t, describe), NoAppSpec: true},
-		Deps{Loader: &Loader{}})
+		Deps{Loader: LocalLoader{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,20 +268,23 @@ func TestRenderInputErrors(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{"template and appspec on stdin", Options{Template: "-", AppSpec: "-"},
-			"--template and --appspec cannot both read stdin"},
 		{"wrapper with another key", Options{Template: writeTemplate(t, `{"taskDefinition": {}, "other": 1}`)},
 			"want a task definition, got an object with taskDefinition and other"},
 		{"wrapper not an object", Options{Template: writeTemplate(t, `{"taskDefinition": []}`)},
 			"taskDefinition: want an object, got array"},
 		{"invalid image in template", Options{Template: writeTemplate(t, strings.Replace(twoContainers, appRepo+":latest", "app:", 1))},
 			`containerDefinitions[0].image: image "app:"`},
-		{"unknown placeholder container", Options{Template: tmpl, Placeholders: []string{"db=IMAGE1_NAME"}},
-			`--placeholder db: no container named "db"; the template has "app", "datadog", "nginx"`},
+		{"unknown placeholder container", Options{Template: tmpl, Placeholders: []Placeholder{{Container: "db", Token: "IMAGE1_NAME"}}},
+			`placeholder db: no container named "db"; the template has "app", "datadog", "nginx"`},
+		{"two unknown image containers, the first by name", Options{Template: tmpl, Images: images("web=nginx", "db=nginx")},
+			`image db: no container named "db"; the template has "app", "datadog", "nginx"`},
+		// The first bad token by container name, whatever the order given.
+		{"two bad placeholder tokens", Options{Template: tmpl, Placeholders: []Placeholder{{Container: "nginx", Token: "IMAGE-1"}, {Container: "app", Token: "IMAGE-2"}}},
+			`placeholder app=IMAGE-2: want a token of letters, digits and _ such as IMAGE1_NAME`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Render(context.Background(), tc.o, Deps{Loader: &Loader{Stdin: strings.NewReader("{}")}})
+			_, err := Render(context.Background(), tc.o, Deps{Loader: LocalLoader{Stdin: strings.NewReader("{}")}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
@@ -241,10 +308,10 @@ func ExampleRender() {
 }`), 0o644)
 
 	res, err := Render(context.Background(), Options{
-		Template: tmpl,
-		Images:   []string{"web=nginx:1.27"},
-		Vars:     []string{"mem=256"},
-	}, Deps{Loader: &Loader{}}) // no Resolver: offline
+		Template:  ref.Source{Kind: ref.SourceFile, Path: tmpl},
+		Images:    images("web=nginx:1.27"),
+		Variables: map[string]string{"mem": "256"},
+	}, Deps{Loader: LocalLoader{}}) // no Resolver: offline
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -275,14 +342,14 @@ func ExampleRender() {
 // check, build the AppSpec. It is the CPU cost of one service per run.
 func BenchmarkRender(b *testing.B) {
 	o := Options{
-		Template: filepath.Join("..", "testdata", "rails", "taskdef.json"),
-		Images:   []string{"app=123456789012.dkr.ecr.us-east-1.amazonaws.com/prd-rails:v1.4.2"},
-		Vars:     []string{"web_concurrency=2", "stop_timeout=30"},
-		AppSpecOptions: AppSpecOptions{
+		Template:  ref.Source{Kind: ref.SourceFile, Path: filepath.Join("..", "testdata", "rails", "taskdef.json")},
+		Images:    images("app=123456789012.dkr.ecr.us-east-1.amazonaws.com/prd-rails:v1.4.2"),
+		Variables: map[string]string{"web_concurrency": "2", "stop_timeout": "30"},
+		AppSpec: appspec.Options{
 			Container: "nginx:80",
 		},
 	}
-	d := Deps{Loader: &Loader{}}
+	d := Deps{Loader: LocalLoader{}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Render(context.Background(), o, d); err != nil {
@@ -296,9 +363,9 @@ func BenchmarkRender(b *testing.B) {
 // its services: after the first, lookups come from the cache.
 func BenchmarkRenderResolved(b *testing.B) {
 	tmpl := writeTemplate(b, twoContainers)
-	r := seededResolver(&callLog{})
-	o := Options{Template: tmpl, Images: []string{"app=" + appRepo + ":v1"}, Pin: true}
-	d := Deps{Loader: &Loader{}, Resolver: r}
+	r := seededResolver()
+	o := Options{Template: tmpl, Images: images("app=" + appRepo + ":v1"), Pin: true}
+	d := Deps{Loader: LocalLoader{}, Resolver: r}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Render(context.Background(), o, d); err != nil {
@@ -310,7 +377,7 @@ func BenchmarkRenderResolved(b *testing.B) {
 func TestRenderDescribeNullTags(t *testing.T) {
 	t.Parallel()
 	describe := `{"taskDefinition": {"family": "web", "containerDefinitions": [{"name": "web", "image": "nginx", "memory": 128}]}, "tags": null}`
-	res, err := Render(context.Background(), Options{Template: writeTemplate(t, describe), NoAppSpec: true}, Deps{Loader: &Loader{}})
+	res, err := Render(context.Background(), Options{Template: writeTemplate(t, describe), NoAppSpec: true}, Deps{Loader: LocalLoader{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +391,7 @@ func TestRenderDescribeNullTags(t *testing.T) {
 func TestRenderPlaceholderInTemplate(t *testing.T) {
 	t.Parallel()
 	tmpl := `{"family": "web", "containerDefinitions": [{"name": "web", "image": "<IMAGE1_NAME>", "memory": 128}]}`
-	res, err := Render(context.Background(), Options{Template: writeTemplate(t, tmpl), NoAppSpec: true}, Deps{Loader: &Loader{}})
+	res, err := Render(context.Background(), Options{Template: writeTemplate(t, tmpl), NoAppSpec: true}, Deps{Loader: LocalLoader{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,11 +408,11 @@ func TestRenderPlaceholderInTemplate(t *testing.T) {
 func TestRenderNoAppSpecContainer(t *testing.T) {
 	t.Parallel()
 	res, err := Render(context.Background(), Options{
-		Template:       writeTemplate(t, twoContainers),
-		NoAppSpec:      true,
-		AppSpecOptions: AppSpecOptions{Container: "nginx:80"},
-		Images:         []string{"app=" + appRepo + ":v1"},
-	}, Deps{Loader: &Loader{}})
+		Template:  writeTemplate(t, twoContainers),
+		NoAppSpec: true,
+		AppSpec:   appspec.Options{Container: "nginx:80"},
+		Images:    images("app=" + appRepo + ":v1"),
+	}, Deps{Loader: LocalLoader{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,17 +428,17 @@ func TestRenderNoAppSpecContainer(t *testing.T) {
 // --wait-for-image or hides behind a registry error.
 func TestRenderChecksBeforeECR(t *testing.T) {
 	t.Parallel()
-	log := &callLog{}
+	r := seededResolver()
 	typo := strings.Replace(twoContainers, `"cpu"`, `"cpus"`, 1)
 	_, err := Render(context.Background(), Options{
 		Template: writeTemplate(t, typo),
-		Images:   []string{"app=" + appRepo + ":not-pushed"},
-	}, Deps{Loader: &Loader{}, Resolver: seededResolver(log)})
+		Images:   images("app=" + appRepo + ":not-pushed"),
+	}, Deps{Loader: LocalLoader{}, Resolver: r})
 	if err == nil || !strings.Contains(err.Error(), `cpus: unknown key; did you mean "cpu"?`) {
 		t.Fatalf("err = %v, want the typo", err)
 	}
-	if calls := log.take(); len(calls) != 0 {
-		t.Errorf("ECR calls %v before the template was checked", calls)
+	if asked := r.take(); len(asked) != 0 {
+		t.Errorf("images %v resolved before the template was checked", asked)
 	}
 }
 
@@ -409,10 +476,10 @@ func TestRenderPinnedTooLarge(t *testing.T) {
 	}
 	pad := 65530 - size(build(0))
 	tmpl := writeTemplate(t, build(pad))
-	if _, err := Render(context.Background(), Options{Template: tmpl}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})}); err != nil {
+	if _, err := Render(context.Background(), Options{Template: tmpl}, Deps{Loader: LocalLoader{}, Resolver: seededResolver()}); err != nil {
 		t.Fatalf("unpinned: %v", err)
 	}
-	_, err := Render(context.Background(), Options{Template: tmpl, Pin: true}, Deps{Loader: &Loader{}, Resolver: seededResolver(&callLog{})})
+	_, err := Render(context.Background(), Options{Template: tmpl, Pin: true}, Deps{Loader: LocalLoader{}, Resolver: seededResolver()})
 	if err == nil || !strings.Contains(err.Error(), "bytes of compact json; ecs allows at most 65536 (64 KiB)") {
 		t.Errorf("pinned: err = %v, want the size problem", err)
 	}

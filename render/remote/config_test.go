@@ -1,4 +1,4 @@
-package render
+package remote
 
 import (
 	"context"
@@ -22,6 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // awsEnvVars are cleared before each AWS test so that the machine's own
@@ -73,7 +76,7 @@ func testConfig(t *testing.T, o AWSOptions) aws.Config {
 func testLoader(t *testing.T, endpoint string, o AWSOptions) *Loader {
 	t.Helper()
 	setAWSEnv(t, endpoint)
-	return &Loader{S3: NewS3Client(testConfig(t, o))}
+	return &Loader{S3: NewS3Client(testConfig(t, o)), Local: render.LocalLoader{}}
 }
 
 // checkErr fails unless err's message is exactly want.
@@ -109,17 +112,17 @@ func TestLoadAWSConfigRegion(t *testing.T) {
 func TestNoRegion(t *testing.T) {
 	setAWSEnv(t, "")
 	os.Unsetenv("AWS_REGION")
-	d, err := NewDeps(context.Background(), DepsOptions{})
+	d, err := New(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := ParseSource("s3://templates/taskdef.json")
+	src, err := ref.ParseSource("s3://templates/taskdef.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = d.Loader.Load(context.Background(), src)
 	checkErr(t, err, "get s3://templates/taskdef.json: no AWS region for S3: set AWS_REGION or pass --region")
-	if !IsInputError(err) {
+	if !render.IsInputError(err) {
 		t.Error("a missing region should be an input error")
 	}
 }
@@ -216,7 +219,7 @@ func TestNoCredentials(t *testing.T) {
 	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
 	l := &Loader{S3: NewS3Client(testConfig(t, AWSOptions{}))}
 
-	_, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
+	_, err := l.Load(context.Background(), ref.Source{Kind: ref.SourceS3, Bucket: "b", Key: "k"})
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -239,9 +242,9 @@ func TestConnectionRefused(t *testing.T) {
 	ln.Close()
 	l := testLoader(t, "http://"+addr, AWSOptions{MaxAttempts: 2})
 
-	_, err = l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
+	_, err = l.Load(context.Background(), ref.Source{Kind: ref.SourceS3, Bucket: "b", Key: "k"})
 	checkErr(t, err, "get s3://b/k: cannot reach S3: dial tcp "+addr+": connect: connection refused (2 attempts)")
-	if IsInputError(err) {
+	if render.IsInputError(err) {
 		t.Error("a network failure is not an input error")
 	}
 }
@@ -259,7 +262,7 @@ func TestAttemptTimeoutCoversBody(t *testing.T) {
 	defer srv.Close()
 	l := testLoader(t, srv.URL, AWSOptions{AttemptTimeout: 200 * time.Millisecond})
 
-	_, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
+	_, err := l.Load(context.Background(), ref.Source{Kind: ref.SourceS3, Bucket: "b", Key: "k"})
 	checkErr(t, err, "get s3://b/k: reading the object: no answer from S3 within 200ms")
 	var te *attemptTimeoutError
 	if !errors.As(err, &te) {
@@ -314,7 +317,7 @@ func TestTruncatedBody(t *testing.T) {
 	defer srv.Close()
 	l := testLoader(t, srv.URL, AWSOptions{})
 
-	_, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
+	_, err := l.Load(context.Background(), ref.Source{Kind: ref.SourceS3, Bucket: "b", Key: "k"})
 	checkErr(t, err, "get s3://b/k: reading the object: unexpected EOF")
 }
 
@@ -335,7 +338,7 @@ func TestChecksumValidated(t *testing.T) {
 			io.WriteString(w, body)
 		}))
 		l := testLoader(t, srv.URL, AWSOptions{})
-		got, err := l.Load(context.Background(), Source{Kind: SourceS3, Bucket: "b", Key: "k"})
+		got, err := l.Load(context.Background(), ref.Source{Kind: ref.SourceS3, Bucket: "b", Key: "k"})
 		srv.Close()
 		if tc.want == "" {
 			if err != nil || string(got) != body {

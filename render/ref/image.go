@@ -1,4 +1,4 @@
-package render
+package ref
 
 import (
 	"errors"
@@ -39,9 +39,6 @@ type ECRRegistry struct {
 	// Account is the 12-digit AWS account ID, also ECR's registry ID.
 	Account string
 	Region  string
-	// FIPS is true for the dkr.ecr-fips hosts. The images behind them are
-	// the same as behind the plain host; it only matters to a puller.
-	FIPS bool
 }
 
 // The grammar follows github.com/distribution/reference, the one Docker,
@@ -53,7 +50,8 @@ var (
 	portRE            = regexp.MustCompile(`^[0-9]+$`)
 	// ecrHostRE matches ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]
 	// and the dual-stack ACCOUNT.dkr-ecr[-fips].REGION.on.aws.
-	ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.(?:dkr\.ecr(-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.on\.aws)$`)
+	// The -fips hosts serve the same images as the plain ones.
+	ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.on\.aws)$`)
 )
 
 // digestHexLen is the hex length of each digest algorithm that OCI
@@ -78,11 +76,11 @@ const maxNameLen = 255
 // here with a clear message rather than at deploy time as an ECS
 // CannotPullContainerError.
 //
-// Errors are *InputError: a reference is always something the user wrote.
+// An error names the reference: "image \"Foo:1\": repository must be lowercase".
 func ParseImageRef(s string) (ImageRef, error) {
 	r, err := parseImageRef(s)
 	if err != nil {
-		return ImageRef{}, &InputError{Err: fmt.Errorf("image %q: %w", s, err)}
+		return ImageRef{}, fmt.Errorf("image %q: %w", s, err)
 	}
 	return r, nil
 }
@@ -94,7 +92,7 @@ func parseImageRef(s string) (ImageRef, error) {
 	if strings.ContainsFunc(s, unicode.IsSpace) {
 		return ImageRef{}, errors.New("reference contains whitespace")
 	}
-	if p := placeholderRE.FindString(s); p != "" {
+	if p := Leftover(s); p != "" {
 		return ImageRef{}, fmt.Errorf("unrendered placeholder %s", p)
 	}
 	if i := strings.Index(s, "://"); i >= 0 {
@@ -237,10 +235,10 @@ func parseECRHost(reg string) *ECRRegistry {
 	if m == nil {
 		return nil
 	}
-	if m[3] != "" {
-		return &ECRRegistry{Account: m[1], Region: m[3], FIPS: m[2] != ""}
+	if m[2] != "" {
+		return &ECRRegistry{Account: m[1], Region: m[2]}
 	}
-	return &ECRRegistry{Account: m[1], Region: m[5], FIPS: m[4] != ""}
+	return &ECRRegistry{Account: m[1], Region: m[3]}
 }
 
 // String returns the reference as written: parsing and printing round-trip.
@@ -260,14 +258,6 @@ func (r ImageRef) String() string {
 		b.WriteString(r.Digest)
 	}
 	return b.String()
-}
-
-// Name returns the registry and repository, without tag or digest.
-func (r ImageRef) Name() string {
-	if r.Registry == "" {
-		return r.Repository
-	}
-	return r.Registry + "/" + r.Repository
 }
 
 // WithDigest returns the reference pinned to digest d. The tag is dropped:

@@ -1,4 +1,4 @@
-package render
+package remote
 
 import (
 	"context"
@@ -16,6 +16,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // fault is what the fault proxy does with one request.
@@ -147,7 +150,7 @@ func proxiedLoader(t *testing.T, o AWSOptions, choose func(int, *http.Request) f
 	return testLoader(t, p.URL, o), p
 }
 
-var proxiedSource = Source{Kind: SourceS3, Bucket: "tmpl", Key: "k.json"}
+var proxiedSource = ref.Source{Kind: ref.SourceS3, Bucket: "tmpl", Key: "k.json"}
 
 func TestFaultRecovered(t *testing.T) {
 	for _, tc := range []struct {
@@ -195,7 +198,7 @@ func TestFaultPersistent(t *testing.T) {
 			if n := p.Requests(); n != 3 {
 				t.Errorf("%d requests; want MaxAttempts, 3", n)
 			}
-			if IsInputError(err) {
+			if render.IsInputError(err) {
 				t.Error("an S3 failure is not an input error")
 			}
 		})
@@ -296,7 +299,7 @@ func TestFaultECR(t *testing.T) {
 		cfg := testConfig(t, AWSOptions{AttemptTimeout: 200 * time.Millisecond, MaxAttempts: 3})
 		ctx := context.Background()
 		_, err := NewECRClient(cfg, "eu-west-1").DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
-		checkErr(t, awsFailure(ctx, "describe repositories", "ECR", err),
+		checkErr(t, failure(ctx, "describe repositories", "ECR", err),
 			"describe repositories: ECR error ThrottlingException (HTTP 400): Rate exceeded (3 attempts)")
 		if n := p.Requests(); n != 3 {
 			t.Errorf("%d requests; want 3", n)
@@ -317,6 +320,6 @@ func TestAWSFailureNotAWS(t *testing.T) {
 	cfg := testConfig(t, AWSOptions{MaxAttempts: 3})
 	ctx := context.Background()
 	_, err := NewECRClient(cfg, "eu-west-1").DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
-	checkErr(t, awsFailure(ctx, "describe repositories", "ECR", err),
+	checkErr(t, failure(ctx, "describe repositories", "ECR", err),
 		"describe repositories: ECR answered HTTP 502, not with an AWS response (3 attempts)")
 }

@@ -1,4 +1,4 @@
-package render
+package remote
 
 import (
 	"cmp"
@@ -15,6 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // ECRAPI is the part of the Amazon ECR client that ImageResolver uses.
@@ -76,16 +79,16 @@ type ImageResolver struct {
 
 	mu      sync.Mutex
 	clients map[string]ECRAPI
-	cache   map[string]*lookup // by ImageRef.String()
+	cache   map[string]*lookup // by ref.ImageRef.String()
 }
 
 // lookup is one image's resolution, shared by every Resolve that asks for
 // it while it runs and after it is done.
 type lookup struct {
-	ref  ImageRef
+	iref ref.ImageRef
 	done chan struct{}
 	// Set before done is closed.
-	img ResolvedImage
+	img render.ResolvedImage
 	err error
 	// retry means the failure says nothing about the image (a timeout,
 	// throttling, a caller's cancelled context), so the lookup was dropped
@@ -93,32 +96,11 @@ type lookup struct {
 	retry bool
 }
 
-// ResolvedImage is an image as ECR describes it.
-type ResolvedImage struct {
-	// Ref is the reference that was resolved, as written.
-	Ref ImageRef
-	// Digest is the manifest digest; for a multi-arch image, the digest of
-	// the index, so every platform keeps working when pinned.
-	Digest string
-	// Tags are all the image's tags in ECR, sorted, not only the one asked for.
-	Tags           []string
-	RegistryID     string
-	RepositoryName string
-	PushedAt       time.Time
-	SizeBytes      int64
-	// MediaType is the manifest's media type, e.g. an OCI image index.
-	MediaType string
-}
-
-// Pinned returns the reference pinned to the resolved digest, so that a
-// task definition revision always runs the same bits.
-func (i ResolvedImage) Pinned() ImageRef { return i.Ref.WithDigest(i.Digest) }
-
 // ImageNotFoundError is an ECR image, or its whole repository, that does
 // not exist. It is a type of its own so that a caller can tell "the build
 // has not pushed it" from AWS failing.
 type ImageNotFoundError struct {
-	Ref ImageRef
+	Ref ref.ImageRef
 	// RepositoryMissing is true when the repository itself does not exist.
 	RepositoryMissing bool
 	// Waited is how long the resolver polled for the image; zero when it
@@ -185,19 +167,19 @@ func NewImageResolver(client func(region string) ECRAPI, opts ResolverOptions) *
 // per 100 images, and repositories in parallel. Images already resolved by
 // this resolver cost no call. Every image that cannot be resolved is
 // reported, one line each.
-func (r *ImageResolver) Resolve(ctx context.Context, refs []ImageRef) (map[string]ResolvedImage, error) {
-	want := make(map[string]ImageRef)
-	for _, ref := range refs {
-		if ref.ECR != nil {
-			want[ref.String()] = ref
+func (r *ImageResolver) Resolve(ctx context.Context, refs []ref.ImageRef) (map[string]render.ResolvedImage, error) {
+	want := make(map[string]ref.ImageRef)
+	for _, iref := range refs {
+		if iref.ECR != nil {
+			want[iref.String()] = iref
 		}
 	}
-	out := make(map[string]ResolvedImage, len(want))
+	out := make(map[string]render.ResolvedImage, len(want))
 	errs := make(map[string]error)
 	for len(want) > 0 {
 		mine, all := r.claim(want)
 		r.lookupAll(ctx, mine)
-		retry := make(map[string]ImageRef)
+		retry := make(map[string]ref.ImageRef)
 		for key, l := range all {
 			select {
 			case <-l.done:
@@ -245,15 +227,15 @@ func joinErrors(errs map[string]error) error {
 
 // claim returns the lookups of want, creating those nobody has started;
 // the created ones are the caller's to run.
-func (r *ImageResolver) claim(want map[string]ImageRef) (mine, all map[string]*lookup) {
+func (r *ImageResolver) claim(want map[string]ref.ImageRef) (mine, all map[string]*lookup) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	mine = make(map[string]*lookup)
 	all = make(map[string]*lookup, len(want))
-	for key, ref := range want {
+	for key, iref := range want {
 		l, ok := r.cache[key]
 		if !ok {
-			l = &lookup{ref: ref, done: make(chan struct{})}
+			l = &lookup{iref: iref, done: make(chan struct{})}
 			r.cache[key] = l
 			mine[key] = l
 		}
@@ -262,12 +244,12 @@ func (r *ImageResolver) claim(want map[string]ImageRef) (mine, all map[string]*l
 	return mine, all
 }
 
-func (r *ImageResolver) finish(l *lookup, img ResolvedImage, err error) {
+func (r *ImageResolver) finish(l *lookup, img render.ResolvedImage, err error) {
 	l.img, l.err = img, err
 	var nf *ImageNotFoundError
 	l.retry = err != nil && !(errors.As(err, &nf) && nf.Err == nil)
 	if l.retry {
-		key := l.ref.String()
+		key := l.iref.String()
 		r.mu.Lock()
 		if r.cache[key] == l {
 			delete(r.cache, key)
@@ -291,8 +273,8 @@ func (r *ImageResolver) client(region string) ECRAPI {
 // repoKey is what one ECR call can cover: one repository of one registry.
 type repoKey struct{ region, account, repo string }
 
-func repoKeyOf(ref ImageRef) repoKey {
-	return repoKey{region: ref.ECR.Region, account: ref.ECR.Account, repo: ref.Repository}
+func repoKeyOf(iref ref.ImageRef) repoKey {
+	return repoKey{region: iref.ECR.Region, account: iref.ECR.Account, repo: iref.Repository}
 }
 
 func (k repoKey) String() string {
@@ -317,16 +299,16 @@ func (k repoKey) arn() string {
 // (it decides what ECS pulls; a tag beside it is only a label), else a tag.
 type imageID struct{ tag, digest string }
 
-func idOf(ref ImageRef) imageID {
-	if ref.Digest != "" {
-		return imageID{digest: ref.Digest}
+func idOf(iref ref.ImageRef) imageID {
+	if iref.Digest != "" {
+		return imageID{digest: iref.Digest}
 	}
-	return imageID{tag: lookupTag(ref)}
+	return imageID{tag: lookupTag(iref)}
 }
 
 // lookupTag is the tag a reference pulls: Docker and ECS read no tag as latest.
-func lookupTag(ref ImageRef) string {
-	return cmp.Or(ref.Tag, "latest")
+func lookupTag(iref ref.ImageRef) string {
+	return cmp.Or(iref.Tag, "latest")
 }
 
 func (id imageID) sdk() types.ImageIdentifier {
@@ -357,7 +339,7 @@ func (r *ImageResolver) lookupAll(ctx context.Context, mine map[string]*lookup) 
 	groups := make(map[repoKey][]*lookup)
 	for _, key := range slices.Sorted(maps.Keys(mine)) {
 		l := mine[key]
-		k := repoKeyOf(l.ref)
+		k := repoKeyOf(l.iref)
 		groups[k] = append(groups[k], l)
 	}
 	var wg sync.WaitGroup
@@ -366,7 +348,7 @@ func (r *ImageResolver) lookupAll(ctx context.Context, mine map[string]*lookup) 
 		byID := make(map[imageID][]*lookup)
 		var ids []imageID
 		for _, l := range ls {
-			id := idOf(l.ref)
+			id := idOf(l.iref)
 			if byID[id] == nil {
 				ids = append(ids, id)
 			}
@@ -389,19 +371,19 @@ func (r *ImageResolver) resolveChunk(ctx context.Context, c ECRAPI, ch chunk) {
 		res, err := r.find(ctx, c, ch.key, pending)
 		if err != nil {
 			for _, id := range pending {
-				r.finishAll(ch.byID[id], ResolvedImage{}, err)
+				r.finishAll(ch.byID[id], render.ResolvedImage{}, err)
 			}
 			return
 		}
 		for id, d := range res.found {
 			for _, l := range ch.byID[id] {
-				img, err := resolved(l.ref, d)
+				img, err := resolved(l.iref, d)
 				r.finish(l, img, err)
 			}
 		}
 		for id, err := range res.failed {
 			for _, l := range ch.byID[id] {
-				r.finish(l, ResolvedImage{}, fmt.Errorf("image %s: %w", l.ref, err))
+				r.finish(l, render.ResolvedImage{}, fmt.Errorf("image %s: %w", l.iref, err))
 			}
 		}
 		if len(res.missing) == 0 {
@@ -410,7 +392,7 @@ func (r *ImageResolver) resolveChunk(ctx context.Context, c ECRAPI, ch chunk) {
 		notFound := func(waited time.Duration, cause error) {
 			for _, id := range res.missing {
 				for _, l := range ch.byID[id] {
-					r.finish(l, ResolvedImage{}, &ImageNotFoundError{Ref: l.ref, RepositoryMissing: res.repoMissing, Waited: waited, Err: cause})
+					r.finish(l, render.ResolvedImage{}, &ImageNotFoundError{Ref: l.iref, RepositoryMissing: res.repoMissing, Waited: waited, Err: cause})
 				}
 			}
 		}
@@ -422,7 +404,7 @@ func (r *ImageResolver) resolveChunk(ctx context.Context, c ECRAPI, ch chunk) {
 		var names []string
 		for _, id := range res.missing {
 			for _, l := range ch.byID[id] {
-				names = append(names, l.ref.String())
+				names = append(names, l.iref.String())
 			}
 		}
 		r.progress(fmt.Sprintf("waiting for %s (%s left)", strings.Join(names, ", "), shortDuration(left)))
@@ -435,7 +417,7 @@ func (r *ImageResolver) resolveChunk(ctx context.Context, c ECRAPI, ch chunk) {
 	}
 }
 
-func (r *ImageResolver) finishAll(ls []*lookup, img ResolvedImage, err error) {
+func (r *ImageResolver) finishAll(ls []*lookup, img render.ResolvedImage, err error) {
 	for _, l := range ls {
 		r.finish(l, img, err)
 	}
@@ -474,24 +456,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func resolved(ref ImageRef, d types.ImageDetail) (ResolvedImage, error) {
+func resolved(iref ref.ImageRef, d types.ImageDetail) (render.ResolvedImage, error) {
 	if aws.ToString(d.ImageDigest) == "" {
-		return ResolvedImage{}, fmt.Errorf("image %s: ECR described it without a digest", ref)
+		return render.ResolvedImage{}, fmt.Errorf("image %s: ECR described it without a digest", iref)
 	}
 	if d.ImageStatus == types.ImageStatusArchived {
 		// ECS cannot pull an archived image; failing here beats a task
 		// that never starts.
-		return ResolvedImage{}, fmt.Errorf("image %s: archived in %s: restore it before deploying", ref, repoKeyOf(ref))
+		return render.ResolvedImage{}, fmt.Errorf("image %s: archived in %s: restore it before deploying", iref, repoKeyOf(iref))
 	}
-	img := ResolvedImage{
-		Ref:            ref,
+	img := render.ResolvedImage{
+		Ref:            iref,
 		Digest:         *d.ImageDigest,
 		Tags:           slices.Sorted(slices.Values(d.ImageTags)),
 		RegistryID:     aws.ToString(d.RegistryId),
 		RepositoryName: aws.ToString(d.RepositoryName),
 		PushedAt:       aws.ToTime(d.ImagePushedAt),
 		SizeBytes:      aws.ToInt64(d.ImageSizeInBytes),
-		MediaType:      aws.ToString(d.ImageManifestMediaType),
 	}
 	return img, nil
 }
@@ -680,34 +661,24 @@ func (r *ImageResolver) call(ctx context.Context, op, permission string, k repoK
 	ctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
 	defer cancel()
 	if err := f(ctx); err != nil {
-		return callError(ctx, op, permission, k, err)
+		return ecrFailure(ctx, op, permission, k, err)
 	}
 	return nil
 }
 
-// ecrCallError is a failed ECR call told in the user's terms, with the
-// SDK's error kept for errors.As.
-type ecrCallError struct {
-	msg string
-	err error
-}
-
-func (e *ecrCallError) Error() string { return e.msg }
-func (e *ecrCallError) Unwrap() error { return e.err }
-
-func callError(ctx context.Context, op, permission string, k repoKey, err error) error {
+func ecrFailure(ctx context.Context, op, permission string, k repoKey, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() == "AccessDeniedException" {
 		msg := fmt.Sprintf("%s %s: access denied: allow %s on %s", op, k, permission, k.arn())
 		if m := ae.ErrorMessage(); m != "" {
 			msg += ": " + m
 		}
-		return &ecrCallError{msg: msg, err: err}
+		return &callError{msg: msg, errs: []error{err}}
 	}
 	if isImageNotFound(err) || isRepositoryNotFound(err) {
 		return err // the caller turns these into ImageNotFoundError
 	}
-	return awsFailure(ctx, op+" "+k.String(), "ECR", err)
+	return failure(ctx, op+" "+k.String(), "ECR", err)
 }
 
 func isImageNotFound(err error) bool {

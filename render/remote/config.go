@@ -1,12 +1,10 @@
-package render
+package remote
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,11 +12,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -277,88 +273,3 @@ func (e *credentialsError) Unwrap() error { return e.err }
 // RetryableError stops the SDK from retrying a connection error met while
 // looking for credentials (instance metadata): the chain has its own.
 func (e *credentialsError) RetryableError() bool { return false }
-
-// awsError is a failed AWS call in one line. It keeps the SDK's error for
-// errors.Is and errors.As, but not in its message: the SDK's text runs to
-// operation, status, request id, host id and nested causes.
-type awsError struct {
-	msg  string
-	errs []error
-}
-
-func (e *awsError) Error() string   { return e.msg }
-func (e *awsError) Unwrap() []error { return e.errs }
-
-// awsFailure names a failed call of service in one line starting with
-// what ("get s3://b/k"): the caller's deadline, attempt timeouts,
-// credentials, an API error's code and message, or a connection failure,
-// with the number of attempts when the retryer gave up.
-func awsFailure(ctx context.Context, what, service string, err error) error {
-	attempts := ""
-	var mae *retry.MaxAttemptsError
-	if errors.As(err, &mae) {
-		attempts = fmt.Sprintf(" (%d attempts)", mae.Attempt)
-	}
-	var (
-		te   *attemptTimeoutError
-		ce   *credentialsError
-		ae   smithy.APIError
-		re   *awshttp.ResponseError
-		send *smithyhttp.RequestSendError
-	)
-	var text string
-	switch {
-	case ctx.Err() != nil:
-		// Whatever the SDK made of it, the caller's ctx ended the call.
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			text = "no answer from " + service + " before the deadline"
-		} else {
-			text = "canceled"
-		}
-		return &awsError{msg: what + ": " + text, errs: []error{ctx.Err(), err}}
-	case errors.As(err, &te):
-		text = fmt.Sprintf("no answer from %s within %v", service, te.d) + attempts
-	case errors.As(err, &ce):
-		text = ce.Error()
-	case errors.As(err, &ae):
-		status := ""
-		if errors.As(err, &re) {
-			status = fmt.Sprintf(" (HTTP %d)", re.HTTPStatusCode())
-		}
-		text = fmt.Sprintf("%s error %s%s: %s", service, ae.ErrorCode(), status, oneLine(ae.ErrorMessage())) + attempts
-	case errors.As(err, &send):
-		var oe *net.OpError
-		if errors.As(send.Err, &oe) && oe.Op == "dial" {
-			text = "cannot reach " + service + ": " + connectionCause(send.Err) + attempts
-		} else {
-			text = "connection to " + service + " failed: " + connectionCause(send.Err) + attempts
-		}
-	case errors.As(err, &re):
-		// An answer that is not AWS's, such as a proxy's HTML error page.
-		text = fmt.Sprintf("%s answered HTTP %d, not with an AWS response", service, re.HTTPStatusCode()) + attempts
-	default:
-		text = oneLine(err.Error())
-	}
-	return &awsError{msg: what + ": " + text, errs: []error{err}}
-}
-
-// connectionCause drops the *url.Error's method and URL, which repeat the
-// bucket and key, and keeps what went wrong on the wire.
-func connectionCause(err error) string {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return oneLine(oe.Error())
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if errors.Is(ue.Err, io.EOF) || errors.Is(ue.Err, io.ErrUnexpectedEOF) {
-			return "connection closed before an answer"
-		}
-		return oneLine(ue.Err.Error())
-	}
-	return oneLine(err.Error())
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}

@@ -1,4 +1,4 @@
-package render
+package remote
 
 import (
 	"context"
@@ -20,6 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // fakeECR is an ECRAPI whose behaviour each test sets through function
@@ -195,11 +198,11 @@ func (s *fakeStore) client(log *callLog) func(string) ECRAPI {
 	}
 }
 
-func mustRefs(t *testing.T, refs ...string) []ImageRef {
+func mustRefs(t *testing.T, refs ...string) []ref.ImageRef {
 	t.Helper()
-	out := make([]ImageRef, len(refs))
+	out := make([]ref.ImageRef, len(refs))
 	for i, s := range refs {
-		r, err := ParseImageRef(s)
+		r, err := ref.ParseImageRef(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +246,7 @@ func TestResolveOneCallPerRepository(t *testing.T) {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 	pushed := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	want := map[string]ResolvedImage{
+	want := map[string]render.ResolvedImage{
 		testECRHost + "/app:v1":           {Digest: digestN(1), Tags: []string{"v1"}},
 		testECRHost + "/app:v2":           {Digest: digestN(2), Tags: []string{"v2"}},
 		testECRHost + "/app:v3":           {Digest: digestN(3), Tags: []string{"v3"}},
@@ -256,7 +259,6 @@ func TestResolveOneCallPerRepository(t *testing.T) {
 		w.RepositoryName = cmpOr(w.RepositoryName, "app")
 		w.PushedAt = pushed
 		w.SizeBytes = 1234
-		w.MediaType = "application/vnd.docker.distribution.manifest.v2+json"
 		want[key] = w
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -409,7 +411,7 @@ func TestResolveMissingTags(t *testing.T) {
 	if !errors.As(err, &nf) || nf.RepositoryMissing || nf.Waited != 0 {
 		t.Errorf("error is not a tag-missing ImageNotFoundError: %#v", err)
 	}
-	if IsInputError(err) {
+	if render.IsInputError(err) {
 		t.Errorf("a missing image is reported as an input error")
 	}
 	// The failed DescribeImages, BatchGetImage to learn which are missing,
@@ -675,8 +677,8 @@ func TestResolveMultiArch(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := got[testECRHost+"/app:v1"]
-	if img.Digest != digestN(100) || img.MediaType != "application/vnd.oci.image.index.v1+json" {
-		t.Errorf("multi-arch image resolved to %s (%s), want the index %s", img.Digest, img.MediaType, digestN(100))
+	if img.Digest != digestN(100) {
+		t.Errorf("multi-arch image resolved to %s, want the index %s", img.Digest, digestN(100))
 	}
 }
 
@@ -1029,7 +1031,7 @@ func TestResolveWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ResolvedImage{
+	want := render.ResolvedImage{
 		Ref:            mustRefs(t, testECRHost+"/app:v1")[0],
 		Digest:         digestN(1),
 		Tags:           []string{"latest", "v1"},
@@ -1037,7 +1039,6 @@ func TestResolveWire(t *testing.T) {
 		RepositoryName: "app",
 		PushedAt:       time.Unix(1740931200, 500_000_000).UTC(),
 		SizeBytes:      52428800,
-		MediaType:      "application/vnd.oci.image.index.v1+json",
 	}
 	if diff := cmp.Diff(want, got[testECRHost+"/app:v1"]); diff != "" {
 		t.Errorf("Resolve (-want +got):\n%s", diff)
@@ -1116,7 +1117,7 @@ func TestResolveWaiterRetriesAfterOwnerCancels(t *testing.T) {
 		owner <- err
 	}()
 	<-started
-	waiter := make(chan map[string]ResolvedImage)
+	waiter := make(chan map[string]render.ResolvedImage)
 	go func() {
 		got, err := res.Resolve(context.Background(), refs)
 		if err != nil {
@@ -1146,3 +1147,9 @@ func TestRepoKeyARN(t *testing.T) {
 		}
 	}
 }
+
+const (
+	testDigest    = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	testECRHost   = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+	testECRHostW2 = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+)
