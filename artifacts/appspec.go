@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/ecsrender/ecsrender/render/appspec"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ecsrender/ecsrender/render/appspec"
 )
 
 // EncodeAppSpec returns appspec.yaml in the form CodeDeploy documents:

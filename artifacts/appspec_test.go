@@ -3,10 +3,11 @@ package artifacts_test
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/ecsrender/ecsrender/artifacts"
 	"github.com/ecsrender/ecsrender/render"
 	"github.com/ecsrender/ecsrender/render/appspec"
-	"github.com/google/go-cmp/cmp"
 )
 
 const td = `{"family": "app", "containerDefinitions": [
