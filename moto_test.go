@@ -21,8 +21,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,29 +38,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecsrender/ecsrender/render/awstest"
 )
 
 // motoAccount is the account moto gives every request by default.
 const motoAccount = "123456789012"
-
-// motoEndpoint is the gate of every moto test: the endpoint of a running
-// moto_server, or a skip (a fatal error under CI=true, where the suite is
-// required).
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("ECSRENDER_MOTO_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the moto suite is required in CI: ECSRENDER_MOTO_ENDPOINT is not set (.ci/run starts moto_server and sets it)")
-		}
-		t.Skip("moto suite skipped: start `moto_server -H 127.0.0.1 -p 5000` and run `ECSRENDER_MOTO_ENDPOINT=http://127.0.0.1:5000 go test ./...`")
-	}
-	u, err := url.Parse(ep)
-	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" {
-		t.Fatalf("ECSRENDER_MOTO_ENDPOINT=%q: want http://127.0.0.1:PORT (not localhost: S3 would try virtual-host names)", ep)
-	}
-	return ep
-}
 
 // motoEnv is one test's view of moto: SDK clients that seed it directly,
 // and a counting proxy in front of it that the CLI under test talks to.
@@ -74,7 +55,7 @@ type motoEnv struct {
 	cfg      aws.Config
 	s3       *s3.Client
 	ecs      *ecs.Client
-	calls    *callCounter
+	calls    *awstest.Proxy // counts the calls that reach moto, and injects faults
 	ecr      *ecrClients
 }
 
@@ -95,29 +76,16 @@ func (m *motoEnv) in(t *testing.T) *motoEnv {
 // in front of moto, and returns clients for seeding.
 func newMoto(t *testing.T) *motoEnv {
 	t.Helper()
-	endpoint := motoEndpoint(t)
-
-	resp, err := http.Get(endpoint + "/moto-api/")
-	if err != nil {
-		t.Fatalf("moto_server at %s does not answer: %v", endpoint, err)
-	}
-	resp.Body.Close()
-
-	calls := &callCounter{n: map[string]int{}}
-	target, _ := url.Parse(endpoint)
-	proxy := httptest.NewServer(calls.wrap(&httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
-	}))
-	t.Cleanup(proxy.Close)
-
-	setAWSEnv(t, proxy.URL)
+	endpoint := awstest.MotoEndpoint(t)
+	calls := awstest.NewProxy(t, endpoint)
+	awstest.SetEnv(t, calls.URL)
 
 	b := make([]byte, 4)
 	rand.Read(b)
 	m := &motoEnv{
 		t:        t,
 		endpoint: endpoint,
-		proxy:    proxy.URL,
+		proxy:    calls.URL,
 		suffix:   hex.EncodeToString(b),
 		calls:    calls,
 		ecr:      &ecrClients{m: map[string]*ecr.Client{}},
@@ -135,116 +103,11 @@ func newMoto(t *testing.T) *motoEnv {
 	return m
 }
 
-// setAWSEnv gives the process the environment of a CodeBuild job that
-// talks to endpoint, and nothing from the developer's own AWS setup.
-func setAWSEnv(t *testing.T, endpoint string) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "AWS_") || strings.HasPrefix(name, "ECSRENDER_") && name != "ECSRENDER_MOTO_ENDPOINT" {
-			unsetenv(t, name)
-		}
-	}
-	dir := t.TempDir()
-	empty := filepath.Join(dir, "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	t.Setenv("AWS_CONFIG_FILE", empty)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
-}
-
-// unsetenv removes name for the rest of the test; t.Setenv restores it.
-func unsetenv(t *testing.T, name string) {
-	t.Helper()
-	t.Setenv(name, "")
-	os.Unsetenv(name)
-}
-
-// callCounter counts the calls that reach moto through the proxy: ECR by
-// operation, region and repository, S3 by method and path.
-type callCounter struct {
-	mu sync.Mutex
-	n  map[string]int
-	// fault, when set, may answer a call in moto's stead: given the
-	// call's key and how many times it has been seen (1 for the first),
-	// a non-zero status is sent with body instead of asking moto; -1
-	// answers nothing until the client gives up.
-	fault func(key string, n int) (status int, body string)
-}
-
-var credentialScope = regexp.MustCompile(`Credential=[^/]+/[0-9]+/([a-z0-9-]+)/`)
-
-func (c *callCounter) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := "s3 " + r.Method + " " + r.URL.Path
-		if v := r.URL.Query().Get("versionId"); v != "" {
-			key += "?versionId=" + v
-		}
-		if target := r.Header.Get("X-Amz-Target"); target != "" {
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			var in struct{ RepositoryName string }
-			json.Unmarshal(body, &in)
-			region := "?"
-			if m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
-				region = m[1]
-			}
-			service, op, _ := strings.Cut(target, ".")
-			if strings.HasPrefix(service, "AmazonEC2ContainerRegistry") {
-				service = "ecr"
-			}
-			key = fmt.Sprintf("%s %s %s %s", service, op, region, in.RepositoryName)
-		}
-		c.mu.Lock()
-		c.n[key]++
-		n, fault := c.n[key], c.fault
-		c.mu.Unlock()
-		if fault != nil {
-			if status, body := fault(key, n); status == -1 {
-				<-r.Context().Done()
-				return
-			} else if status != 0 {
-				if r.Header.Get("X-Amz-Target") != "" {
-					w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-				} else {
-					w.Header().Set("Content-Type", "application/xml")
-				}
-				w.WriteHeader(status)
-				io.WriteString(w, body)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// setFault installs f (nil removes it).
-func (c *callCounter) setFault(f func(key string, n int) (int, string)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.fault = f
-}
-
-// take returns the counts so far and starts again from zero.
-func (c *callCounter) take() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := c.n
-	c.n = map[string]int{}
-	return n
-}
-
 // expectCalls asserts exactly these calls reached moto since the last
 // take, and logs them so that CI output shows them.
 func (m *motoEnv) expectCalls(want map[string]int) {
 	m.t.Helper()
-	got := m.calls.take()
+	got := m.calls.Take()
 	for _, k := range slices.Sorted(maps.Keys(got)) {
 		m.t.Logf("calls: %d × %s", got[k], k)
 	}
@@ -611,7 +474,7 @@ func (m *motoEnv) rails() railsSetup {
 
 	s.appImage = ecrRef("us-east-1", s.appRepo, "v1.4.2")
 	s.nginxSide = ecrRef("us-east-1", s.nginxRepo, "1.27")
-	m.calls.take() // seeding went to moto directly; start from zero anyway
+	m.calls.Take() // seeding went to moto directly; start from zero anyway
 	return s
 }
 
@@ -716,7 +579,7 @@ func TestMotoTemplateVersion(t *testing.T) {
 	if oldVersion == "" || oldVersion == newVersion {
 		t.Fatalf("versions %q and %q: versioning is not on", oldVersion, newVersion)
 	}
-	m.calls.take()
+	m.calls.Take()
 
 	release := func(r cliResult) string {
 		t.Helper()
@@ -957,7 +820,7 @@ func TestMotoCrossRegion(t *testing.T) {
     {"name": "sidecar", "image": %q, "essential": false}
   ]
 }`, ecrRef("us-west-2", repo, "v1"), ecrRef("us-east-1", east, "v1")))
-	m.calls.take()
+	m.calls.Take()
 
 	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec")
 	r.expect(t, 0, "")
@@ -1005,7 +868,7 @@ func TestMotoManifestKinds(t *testing.T) {
     {"name": "bydigest", "image": %q, "essential": false}
   ]
 }`, ecrRef("us-east-1", repo, "docker"), ecrRef("us-east-1", repo, "oci"), ecrRef("us-east-1", repo, "multiarch"), ecrRef("us-east-1", repo, byDigest.digest)))
-	m.calls.take()
+	m.calls.Take()
 
 	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec", "--image", "multiarch="+ecrRef("us-east-1", repo, "multiarch"))
 	r.expect(t, 0, "")
@@ -1044,7 +907,7 @@ func TestMotoCodeDeploy(t *testing.T) {
 		}
 		m.put(bucket, "prd-web/"+f, b)
 	}
-	m.calls.take()
+	m.calls.Take()
 
 	img := ecrRef("us-east-1", repo, "v7")
 	pinned := ecrRef("us-east-1", repo, mf.digest)
@@ -1098,7 +961,7 @@ func TestMotoSharedDigest(t *testing.T) {
     {"name": "migrate", "image": %q, "essential": false}
   ]
 }`, ecrRef("us-east-1", repo, "v1"), ecrRef("us-east-1", repo, "v1"), ecrRef("us-east-1", repo, mf.digest)))
-	m.calls.take()
+	m.calls.Take()
 
 	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec")
 	r.expect(t, 0, "")
@@ -1145,7 +1008,7 @@ func TestMotoDescribeRoundTrip(t *testing.T) {
 
 	v2 := m.dockerManifest("app v2")
 	m.push("us-east-1", s.appRepo, "v2", v2)
-	m.calls.take()
+	m.calls.Take()
 
 	src := "s3://" + s.bucket + "/described.json"
 	r = m.render("--template", src, "--image", "app="+ecrRef("us-east-1", s.appRepo, "v2"), "--container", "nginx:80")
@@ -1290,113 +1153,71 @@ func TestMotoFaults(t *testing.T) {
 	getTemplate := "s3 GET /" + s.bucket + "/" + s.key
 	describeApp := "ecr DescribeImages us-east-1 " + s.appRepo
 	describeNginx := "ecr DescribeImages us-east-1 " + s.nginxRepo
-	const (
-		s3SlowDown   = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`
-		s3Internal   = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`
-		ecrThrottle  = `{"__type":"ThrottlingException","message":"Rate exceeded"}`
-		ecrInternal  = `{"__type":"ServerException","message":"internal failure"}`
-		ecrForbidden = `{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/codebuild/x is not authorized to perform: ecr:DescribeImages"}`
-	)
 	q := regexp.QuoteMeta
 
 	for _, tc := range []struct {
 		name  string
-		fault func(key string, n int) (int, string)
+		fault func(awstest.Call) awstest.Fault
 		args  []string
 		code  int
 		line  string
 		calls map[string]int
 	}{
 		{
-			name: "S3 throttles once",
-			fault: func(key string, n int) (int, string) {
-				if key == getTemplate && n == 1 {
-					return http.StatusServiceUnavailable, s3SlowDown
-				}
-				return 0, ""
-			},
+			name:  "S3 throttles once",
+			fault: awstest.On(getTemplate, 1, awstest.Throttle),
 			calls: map[string]int{getTemplate: 2, describeApp: 1, describeNginx: 1},
 		},
 		{
-			name: "ECR throttles twice",
-			fault: func(key string, n int) (int, string) {
-				if key == describeApp && n <= 2 {
-					return http.StatusBadRequest, ecrThrottle
-				}
-				return 0, ""
-			},
+			name:  "ECR throttles twice",
+			fault: awstest.On(describeApp, 2, awstest.Throttle),
 			calls: map[string]int{getTemplate: 1, describeApp: 3, describeNginx: 1},
 		},
 		{
-			name: "S3 keeps failing",
-			fault: func(key string, n int) (int, string) {
-				if key == getTemplate {
-					return http.StatusInternalServerError, s3Internal
-				}
-				return 0, ""
-			},
+			name:  "S3 keeps failing",
+			fault: awstest.On(getTemplate, 0, awstest.ServerError),
 			code:  1,
 			line:  "error: get s3://" + q(s.bucket+"/"+s.key) + `: S3 error InternalError \(HTTP 500\): We encountered an internal error. Please try again. \(3 attempts\)`,
 			calls: map[string]int{getTemplate: 3},
 		},
 		{
-			name: "ECR keeps failing",
-			fault: func(key string, n int) (int, string) {
-				if key == describeNginx {
-					return http.StatusInternalServerError, ecrInternal
-				}
-				return 0, ""
-			},
-			code: 1,
+			name:  "ECR keeps failing",
+			fault: awstest.On(describeNginx, 0, awstest.ServerError),
+			code:  1,
 			// The same form as S3's line.
 			line:  "error: describe images in repository " + q(s.nginxRepo) + ` \(registry 123456789012, us-east-1\): ECR error ServerException \(HTTP 500\): internal failure \(3 attempts\)`,
 			calls: map[string]int{getTemplate: 1, describeApp: 1, describeNginx: 3},
 		},
 		{
-			name: "S3 hangs",
-			fault: func(key string, n int) (int, string) {
-				if key == getTemplate {
-					return -1, ""
-				}
-				return 0, ""
-			},
+			name:  "S3 hangs",
+			fault: awstest.On(getTemplate, 0, awstest.Hang),
 			args:  []string{"--timeout", "2s"},
 			code:  1,
 			line:  "error: get s3://" + q(s.bucket+"/"+s.key) + `: no answer from S3 before the deadline`,
 			calls: map[string]int{getTemplate: 1},
 		},
 		{
-			name: "ECR hangs",
-			fault: func(key string, n int) (int, string) {
-				if key == describeApp {
-					return -1, ""
-				}
-				return 0, ""
-			},
+			name:  "ECR hangs",
+			fault: awstest.On(describeApp, 0, awstest.Hang),
 			args:  []string{"--timeout", "2s"},
 			code:  1,
 			line:  "error: describe images in repository " + q(s.appRepo) + ` \(registry 123456789012, us-east-1\): no answer from ECR before the deadline`,
 			calls: map[string]int{getTemplate: 1, describeApp: 1, describeNginx: 1},
 		},
 		{
-			name: "ECR refuses",
-			fault: func(key string, n int) (int, string) {
-				if key == describeApp {
-					return http.StatusBadRequest, ecrForbidden
-				}
-				return 0, ""
-			},
-			code: 1,
+			name:  "ECR refuses",
+			fault: awstest.On(describeApp, 0, awstest.Denied),
+			code:  1,
 			line: "error: describe images in repository " + q(s.appRepo) + ` \(registry 123456789012, us-east-1\): access denied: allow ecr:DescribeImages on ` +
-				q("arn:aws:ecr:us-east-1:123456789012:repository/"+s.appRepo) + `: User: .*`,
+				q("arn:aws:ecr:us-east-1:123456789012:repository/"+s.appRepo) + `: ` + q(awstest.DeniedMessage),
 			calls: map[string]int{getTemplate: 1, describeApp: 1, describeNginx: 1},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := m.in(t)
-			m.calls.take()
-			m.calls.setFault(tc.fault)
-			defer m.calls.setFault(nil)
+			m.calls.Take()
+			m.calls.SetFaults(tc.fault)
+			defer m.calls.SetFaults(nil)
 			r := m.render(append(slices.Clone(args), tc.args...)...)
 			r.expect(t, tc.code, tc.line)
 			if tc.code != 0 {

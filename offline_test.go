@@ -5,13 +5,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ecsrender/ecsrender/render/awstest"
 )
 
 // offlineEnv points every AWS endpoint the SDK reads at a server that
@@ -35,28 +36,12 @@ func trapEnv(t *testing.T, onRequest func(*http.Request)) *atomic.Int64 {
 		http.Error(w, "offline", http.StatusTeapot)
 	}))
 	t.Cleanup(srv.Close)
-	for _, kv := range os.Environ() {
-		name, _, _ := bytes.Cut([]byte(kv), []byte("="))
-		if bytes.HasPrefix(name, []byte("AWS_")) || bytes.HasPrefix(name, []byte("ECSRENDER_")) {
-			unsetenv(t, string(name))
-		}
-	}
-	empty := filepath.Join(t.TempDir(), "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	awstest.SetEnv(t, srv.URL)
 	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           "test",
-		"AWS_SECRET_ACCESS_KEY":       "test",
-		"AWS_REGION":                  "us-east-1",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_CONFIG_FILE":             empty,
-		"AWS_SHARED_CREDENTIALS_FILE": empty,
-		"AWS_ENDPOINT_URL":            srv.URL,
-		"AWS_ENDPOINT_URL_S3":         srv.URL,
-		"AWS_ENDPOINT_URL_ECR":        srv.URL,
-		"AWS_ENDPOINT_URL_ECS":        srv.URL,
-		"AWS_ENDPOINT_URL_STS":        srv.URL,
+		"AWS_ENDPOINT_URL_S3":  srv.URL,
+		"AWS_ENDPOINT_URL_ECR": srv.URL,
+		"AWS_ENDPOINT_URL_ECS": srv.URL,
+		"AWS_ENDPOINT_URL_STS": srv.URL,
 	} {
 		t.Setenv(k, v)
 	}

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -24,40 +23,9 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/awstest"
 	"github.com/ecsrender/ecsrender/render/ref"
 )
-
-// awsEnvVars are cleared before each AWS test so that the machine's own
-// configuration (a profile, a region, an endpoint) cannot leak in.
-var awsEnvVars = []string{
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_ECR",
-	"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
-	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-}
-
-// setAWSEnv gives the SDK test credentials, us-east-1 and endpoint (when
-// not empty), and nothing else from this machine. Tests that call it
-// cannot run in parallel (t.Setenv).
-func setAWSEnv(t *testing.T, endpoint string) {
-	t.Helper()
-	for _, k := range awsEnvVars {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	if endpoint != "" {
-		t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	}
-}
 
 // testConfig is LoadAWSConfig with the waits between attempts cut to a
 // millisecond: the retry policy is the real one, only quicker.
@@ -75,7 +43,7 @@ func testConfig(t *testing.T, o AWSOptions) aws.Config {
 // testLoader is a Loader whose S3 client talks to endpoint.
 func testLoader(t *testing.T, endpoint string, o AWSOptions) *Loader {
 	t.Helper()
-	setAWSEnv(t, endpoint)
+	awstest.SetEnv(t, endpoint)
 	return &Loader{S3: NewS3Client(testConfig(t, o)), Local: render.LocalLoader{}}
 }
 
@@ -91,7 +59,7 @@ func checkErr(t *testing.T, err error, want string) {
 }
 
 func TestLoadAWSConfigRegion(t *testing.T) {
-	setAWSEnv(t, "")
+	awstest.SetEnv(t, "")
 	cfg, err := LoadAWSConfig(context.Background(), AWSOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +78,7 @@ func TestLoadAWSConfigRegion(t *testing.T) {
 
 // Without a region only S3 sources fail: ECR references name their region.
 func TestNoRegion(t *testing.T) {
-	setAWSEnv(t, "")
+	awstest.SetEnv(t, "")
 	os.Unsetenv("AWS_REGION")
 	d, err := New(context.Background(), Options{})
 	if err != nil {
@@ -128,7 +96,7 @@ func TestNoRegion(t *testing.T) {
 }
 
 func TestLoadAWSConfigMissingProfile(t *testing.T) {
-	setAWSEnv(t, "")
+	awstest.SetEnv(t, "")
 	t.Setenv("AWS_PROFILE", "nope")
 	_, err := LoadAWSConfig(context.Background(), AWSOptions{})
 	if err == nil || !strings.HasPrefix(err.Error(), "aws config: ") || !strings.Contains(err.Error(), "nope") {
@@ -138,7 +106,7 @@ func TestLoadAWSConfigMissingProfile(t *testing.T) {
 }
 
 func TestLoadAWSConfigMaxAttempts(t *testing.T) {
-	setAWSEnv(t, "")
+	awstest.SetEnv(t, "")
 	for _, tc := range []struct {
 		env  string
 		opt  int
@@ -172,7 +140,7 @@ func TestNewS3ClientEndpoint(t *testing.T) {
 		{"s3 only", "AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9001", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			setAWSEnv(t, "")
+			awstest.SetEnv(t, "")
 			if tc.env != "" {
 				t.Setenv(tc.env, tc.value)
 			}
@@ -191,7 +159,7 @@ func TestNewS3ClientEndpoint(t *testing.T) {
 }
 
 func TestNewECRClient(t *testing.T) {
-	setAWSEnv(t, "")
+	awstest.SetEnv(t, "")
 	t.Setenv("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:9002")
 	cfg := testConfig(t, AWSOptions{})
 	for region, want := range map[string]string{"": "us-east-1", "eu-west-1": "eu-west-1"} {
@@ -214,7 +182,7 @@ func TestNoCredentials(t *testing.T) {
 		requests.Add(1)
 	}))
 	defer srv.Close()
-	setAWSEnv(t, srv.URL)
+	awstest.SetEnv(t, srv.URL)
 	os.Unsetenv("AWS_ACCESS_KEY_ID")
 	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
 	l := &Loader{S3: NewS3Client(testConfig(t, AWSOptions{}))}
@@ -273,7 +241,7 @@ func TestAttemptTimeoutCoversBody(t *testing.T) {
 // The attempt timeout's middlewares sit where they must: right after the
 // retry middleware, and innermost in the deserialize step.
 func TestAttemptTimeoutPlacement(t *testing.T) {
-	setAWSEnv(t, "http://127.0.0.1:1")
+	awstest.SetEnv(t, "http://127.0.0.1:1")
 	c := NewS3Client(testConfig(t, AWSOptions{}))
 	var finalize, deserialize []string
 	_, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k")},
