@@ -60,7 +60,7 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		RequireExplicitExec: true,
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withScriptCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// hung waits until a request reaches HANG_URL.
 			"hung": func(ts *testscript.TestScript, neg bool, args []string) {
 				select {
@@ -69,30 +69,35 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("no request reached HANG_URL")
 				}
 			},
-			// exits N CMD ARGS... runs a command and asserts its exit status,
-			// which `exec` and `! exec` cannot tell apart beyond zero.
-			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
-				if neg || len(args) < 2 {
-					ts.Fatalf("usage: exits STATUS COMMAND [ARGS...]")
-				}
-				want, err := strconv.Atoi(args[0])
-				if err != nil {
-					ts.Fatalf("exits: bad status %q", args[0])
-				}
-				got := 0
-				if err := ts.Exec(args[1], args[2:]...); err != nil {
-					var ee *exec.ExitError
-					if !errors.As(err, &ee) {
-						ts.Fatalf("exits: %v", err)
-					}
-					got = ee.ExitCode()
-				}
-				if got != want {
-					ts.Fatalf("exit status %d, want %d", got, want)
-				}
-			},
-		},
+		}),
 	})
+}
+
+// withScriptCmds adds the commands every script suite has to cmds.
+func withScriptCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	// exits N CMD ARGS... runs a command and asserts its exit status,
+	// which `exec` and `! exec` cannot tell apart beyond zero.
+	cmds["exits"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 2 {
+			ts.Fatalf("usage: exits STATUS COMMAND [ARGS...]")
+		}
+		want, err := strconv.Atoi(args[0])
+		if err != nil {
+			ts.Fatalf("exits: bad status %q", args[0])
+		}
+		got := 0
+		if err := ts.Exec(args[1], args[2:]...); err != nil {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				ts.Fatalf("exits: %v", err)
+			}
+			got = ee.ExitCode()
+		}
+		if got != want {
+			ts.Fatalf("exit status %d, want %d", got, want)
+		}
+	}
+	return cmds
 }
 
 // goldenCases are the dry runs on the sample templates; their artifacts are

@@ -38,6 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/ecsrender/ecsrender/render/awstest"
 )
@@ -48,7 +49,7 @@ const motoAccount = "123456789012"
 // motoEnv is one test's view of moto: SDK clients that seed it directly,
 // and a counting proxy in front of it that the CLI under test talks to.
 type motoEnv struct {
-	t        *testing.T
+	t        reporter
 	endpoint string // moto itself
 	proxy    string // the counting proxy the CLI is pointed at
 	suffix   string // random, lowercase hex
@@ -72,14 +73,31 @@ func (m *motoEnv) in(t *testing.T) *motoEnv {
 	return &c
 }
 
+// reporter is what motoEnv needs of a test: a *testing.T, or a script's
+// scriptT.
+type reporter interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Logf(format string, args ...any)
+	TempDir() string
+}
+
 // newMoto gates the test, points the SDK's environment at a counting proxy
 // in front of moto, and returns clients for seeding.
 func newMoto(t *testing.T) *motoEnv {
 	t.Helper()
-	endpoint := awstest.MotoEndpoint(t)
-	calls := awstest.NewProxy(t, endpoint)
-	awstest.SetEnv(t, calls.URL)
+	m := newMotoEnv(t, awstest.MotoEndpoint(t))
+	awstest.SetEnv(t, m.proxy)
+	return m
+}
 
+// newMotoEnv starts a counting proxy in front of moto at endpoint and
+// returns clients for seeding; the caller points the CLI at the proxy.
+func newMotoEnv(t testing.TB, endpoint string) *motoEnv {
+	t.Helper()
+	calls := awstest.NewProxy(t, endpoint)
 	b := make([]byte, 4)
 	rand.Read(b)
 	m := &motoEnv{
@@ -433,7 +451,7 @@ func (r cliResult) imageDetail(t *testing.T) map[string]any {
 
 // railsTemplate is testdata/rails/taskdef.json with its nginx sidecar in
 // nginxRepo, a repository of this test.
-func railsTemplate(t *testing.T, nginxRepo string) []byte {
+func railsTemplate(t reporter, nginxRepo string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/rails/taskdef.json")
 	if err != nil {
@@ -616,120 +634,6 @@ func TestMotoTemplateVersion(t *testing.T) {
 
 	r := m.render("--template", "s3://"+bucket+"/"+key+"?versionId=nosuchversion", "--no-appspec")
 	r.expect(t, 1, `error: get s3://`+regexp.QuoteMeta(bucket+"/"+key)+`\?versionId=nosuchversion: no such version.*`)
-	r.noArtifacts(t)
-}
-
-// TestMotoMissing fails, in one line each and with nothing written, when
-// a tag, a repository, a key or a bucket does not exist.
-func TestMotoMissing(t *testing.T) {
-	m := newMoto(t)
-	s := m.rails()
-	src := "s3://" + s.bucket + "/" + s.key
-	q := regexp.QuoteMeta
-
-	t.Run("tag", func(t *testing.T) {
-		m := m.in(t)
-		img := ecrRef("us-east-1", s.appRepo, "v9.9.9")
-		r := m.render(append([]string{"--template", src, "--image", "app=" + img}, railsVars...)...)
-		r.expect(t, 1, "error: image "+q(img)+": tag v9.9.9 not found in repository "+q(s.appRepo)+` \(registry 123456789012, us-east-1\)`)
-		r.noArtifacts(t)
-		if n := strings.Count(r.stderr, "error: "); n != 1 {
-			t.Errorf("%d error lines, want 1:\n%s", n, r.stderr)
-		}
-	})
-	t.Run("repository", func(t *testing.T) {
-		m := m.in(t)
-		repo := m.name("no-such-repo")
-		img := ecrRef("us-east-1", repo, "v1")
-		r := m.render(append([]string{"--template", src, "--image", "app=" + img}, railsVars...)...)
-		r.expect(t, 1, "error: image "+q(img)+": repository "+q(repo)+` not found \(registry 123456789012, us-east-1\)`)
-		r.noArtifacts(t)
-	})
-	t.Run("tag and repository", func(t *testing.T) {
-		m := m.in(t)
-		// Both are reported at once.
-		repo := m.name("no-such-repo")
-		img := ecrRef("us-east-1", repo, "v1")
-		tpl := bytes.ReplaceAll(railsTemplate(t, s.nginxRepo), []byte(":1.27"), []byte(":0.0.0"))
-		m.put(s.bucket, "missing-sidecar.json", tpl)
-		r := m.render(append([]string{"--template", "s3://" + s.bucket + "/missing-sidecar.json", "--image", "app=" + img}, railsVars...)...)
-		r.expect(t, 1, "error: image "+q(img)+": repository "+q(repo)+` not found \(registry 123456789012, us-east-1\)`)
-		r.expect(t, 1, "error: image "+q(ecrRef("us-east-1", s.nginxRepo, "0.0.0"))+": tag 0.0.0 not found in repository "+q(s.nginxRepo)+` \(registry 123456789012, us-east-1\)`)
-		r.noArtifacts(t)
-	})
-	t.Run("key", func(t *testing.T) {
-		m := m.in(t)
-		r := m.render(append([]string{"--template", "s3://" + s.bucket + "/no/such/key.json", "--image", "app=" + s.appImage}, railsVars...)...)
-		r.expect(t, 1, "error: get s3://"+q(s.bucket)+"/no/such/key.json: no such key")
-		r.noArtifacts(t)
-	})
-	t.Run("bucket", func(t *testing.T) {
-		m := m.in(t)
-		bucket := m.name("ecsrender-no-such-bucket")
-		r := m.render(append([]string{"--template", "s3://" + bucket + "/taskdef.json", "--image", "app=" + s.appImage}, railsVars...)...)
-		r.expect(t, 1, "error: get s3://"+q(bucket)+"/taskdef.json: no such bucket")
-		r.noArtifacts(t)
-	})
-	t.Run("appspec key", func(t *testing.T) {
-		m := m.in(t)
-		r := m.render("--template", src, "--image", "app="+s.appImage, "--var", "web_concurrency=2", "--var", "stop_timeout=30",
-			"--appspec", "s3://"+s.bucket+"/no-appspec.yaml")
-		r.expect(t, 1, "error: get s3://"+q(s.bucket)+"/no-appspec.yaml: no such key")
-		r.noArtifacts(t)
-	})
-	t.Run("existing out dir", func(t *testing.T) {
-		// A failed run into a directory of earlier artifacts leaves them
-		// as they were.
-		dir := t.TempDir()
-		old := []byte(`{"old": true}`)
-		if err := os.WriteFile(filepath.Join(dir, "taskdef.json"), old, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), append([]string{"ecsrender", "render", "--out", dir, "--template", src,
-			"--image", "app=" + ecrRef("us-east-1", s.appRepo, "v9.9.9")}, railsVars...), nil, &stdout, &stderr, func(string) (string, bool) { return "", false })
-		if code != 1 {
-			t.Errorf("exit %d, want 1\nstderr:\n%s", code, stderr.String())
-		}
-		entries, _ := os.ReadDir(dir)
-		if len(entries) != 1 {
-			t.Errorf("--out holds %d files, want only the old taskdef.json", len(entries))
-		}
-		if b, _ := os.ReadFile(filepath.Join(dir, "taskdef.json")); !bytes.Equal(b, old) {
-			t.Errorf("the old taskdef.json was changed to:\n%s", b)
-		}
-	})
-}
-
-// TestMotoNoPin keeps tags with --pin=false, but still checks that they
-// exist.
-func TestMotoNoPin(t *testing.T) {
-	m := newMoto(t)
-	s := m.rails()
-	src := "s3://" + s.bucket + "/" + s.key
-
-	r := m.render(append([]string{"--template", src, "--image", "app=" + s.appImage, "--pin=false"}, railsVars...)...)
-	r.expect(t, 0, "")
-	want := map[string]string{"app": s.appImage, "nginx": s.nginxSide}
-	if diff := cmp.Diff(want, r.taskImages(t)); diff != "" {
-		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(map[string]string{"app": s.appImage}, r.imageDefinitions(t)); diff != "" {
-		t.Errorf("imagedefinitions.json (-want +got):\n%s", diff)
-	}
-	d := m.describe("us-east-1", s.nginxRepo, s.nginx.digest)
-	if diff := cmp.Diff(wantImageDetail(s.nginxSide, d), r.imageDetail(t)); diff != "" {
-		t.Errorf("imageDetail.json (-want +got):\n%s", diff)
-	}
-	m.expectCalls(map[string]int{
-		"s3 GET /" + s.bucket + "/" + s.key:           1,
-		"ecr DescribeImages us-east-1 " + s.appRepo:   1,
-		"ecr DescribeImages us-east-1 " + s.nginxRepo: 1,
-	})
-
-	img := ecrRef("us-east-1", s.appRepo, "v0")
-	r = m.render(append([]string{"--template", src, "--image", "app=" + img, "--pin=false"}, railsVars...)...)
-	r.expect(t, 1, "error: image "+regexp.QuoteMeta(img)+": tag v0 not found in repository "+regexp.QuoteMeta(s.appRepo)+` \(registry 123456789012, us-east-1\)`)
 	r.noArtifacts(t)
 }
 
@@ -1231,4 +1135,111 @@ func TestMotoFaults(t *testing.T) {
 			m.expectCalls(tc.calls)
 		})
 	}
+}
+
+// TestMotoScripts runs the moto scenarios written as scripts in
+// testdata/moto: each gets its own counting proxy in front of moto, the
+// CLI's environment pointed at it, and these commands besides testscript's
+// and the CLI scripts' own:
+//
+//	rails              seeds the rails sample (see railsSetup) and sets
+//	                   BUCKET, KEY, APP_REPO, NGINX_REPO, APP_IMAGE,
+//	                   NGINX_IMAGE, APP_PINNED, NGINX_PINNED and SUFFIX
+//	                   and writes the template it put in S3 to rails.json
+//	s3put KEY FILE [OLD NEW]
+//	                   puts FILE at s3://$BUCKET/KEY, with OLD replaced by NEW
+//	calls 'KEY=N' ...  asserts exactly these calls reached moto since the
+//	                   last `calls` (or `rails`), keyed as awstest.Call.Key
+func TestMotoScripts(t *testing.T) {
+	endpoint := awstest.MotoEndpoint(t)
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/moto",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			m := newMotoEnv(t, endpoint)
+			env.Values["moto"] = m
+			empty := filepath.Join(env.WorkDir, ".aws-empty")
+			if err := os.WriteFile(empty, nil, 0o600); err != nil {
+				return err
+			}
+			for k, v := range map[string]string{
+				"AWS_ACCESS_KEY_ID":           "test",
+				"AWS_SECRET_ACCESS_KEY":       "test",
+				"AWS_REGION":                  "us-east-1",
+				"AWS_EC2_METADATA_DISABLED":   "true",
+				"AWS_CONFIG_FILE":             empty,
+				"AWS_SHARED_CREDENTIALS_FILE": empty,
+				"AWS_ENDPOINT_URL":            m.proxy,
+				"SUFFIX":                      m.suffix,
+			} {
+				env.Setenv(k, v)
+			}
+			return nil
+		},
+		Cmds: withScriptCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"rails": func(ts *testscript.TestScript, neg bool, args []string) {
+				m := scriptMoto(ts)
+				s := m.rails()
+				if err := os.WriteFile(ts.MkAbs("rails.json"), railsTemplate(scriptT{ts}, s.nginxRepo), 0o644); err != nil {
+					ts.Fatalf("%v", err)
+				}
+				for k, v := range map[string]string{
+					"BUCKET": s.bucket, "KEY": s.key, "APP_REPO": s.appRepo, "NGINX_REPO": s.nginxRepo,
+					"APP_IMAGE": s.appImage, "NGINX_IMAGE": s.nginxSide,
+					"APP_PINNED":   ecrRef("us-east-1", s.appRepo, s.app.digest),
+					"NGINX_PINNED": ecrRef("us-east-1", s.nginxRepo, s.nginx.digest),
+				} {
+					ts.Setenv(k, v)
+				}
+			},
+			"s3put": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 && len(args) != 4 {
+					ts.Fatalf("usage: s3put KEY FILE [OLD NEW]")
+				}
+				body := ts.ReadFile(args[1])
+				if len(args) == 4 {
+					body = strings.ReplaceAll(body, args[2], args[3])
+				}
+				scriptMoto(ts).put(ts.Getenv("BUCKET"), args[0], []byte(body))
+			},
+			"calls": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("usage: calls 'KEY=N' ...")
+				}
+				want := map[string]int{}
+				for _, a := range args {
+					i := strings.LastIndexByte(a, '=')
+					n, err := strconv.Atoi(a[i+1:])
+					if i < 0 || err != nil {
+						ts.Fatalf("calls: %q is not KEY=N", a)
+					}
+					want[a[:i]] = n
+				}
+				scriptMoto(ts).expectCalls(want)
+			},
+		}),
+	})
+}
+
+// scriptMoto is the script's motoEnv, reporting to the script.
+func scriptMoto(ts *testscript.TestScript) *motoEnv {
+	m := *ts.Value("moto").(*motoEnv)
+	m.t = scriptT{ts}
+	return &m
+}
+
+// scriptT reports a motoEnv's failures to a script: any failure ends it.
+type scriptT struct{ ts *testscript.TestScript }
+
+func (scriptT) Helper()                             {}
+func (s scriptT) Fatal(args ...any)                 { s.ts.Fatalf("%s", fmt.Sprint(args...)) }
+func (s scriptT) Fatalf(format string, args ...any) { s.ts.Fatalf(format, args...) }
+func (s scriptT) Errorf(format string, args ...any) { s.ts.Fatalf(format, args...) }
+func (s scriptT) Logf(format string, args ...any)   { s.ts.Logf(format, args...) }
+func (s scriptT) TempDir() string {
+	dir, err := os.MkdirTemp(s.ts.Getenv("WORK"), "tmp")
+	if err != nil {
+		s.ts.Fatalf("%v", err)
+	}
+	return dir
 }
