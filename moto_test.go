@@ -702,48 +702,6 @@ func TestMotoWaitForImage(t *testing.T) {
 	})
 }
 
-// TestMotoCrossRegion resolves an image of another region's registry in
-// that region, whatever the run's region.
-func TestMotoCrossRegion(t *testing.T) {
-	m := newMoto(t)
-	bucket := m.bucket("west")
-	repo := m.repo("us-west-2", "west")
-	mf := m.dockerManifest("west")
-	m.push("us-west-2", repo, "v1", mf)
-	east := m.repo("us-east-1", "east")
-	eastMf := m.ociManifest("east")
-	m.push("us-east-1", east, "v1", eastMf)
-	m.put(bucket, "taskdef.json", fmt.Appendf(nil, `{
-  "family": "cross-region",
-  "requiresCompatibilities": ["FARGATE"],
-  "networkMode": "awsvpc",
-  "cpu": "256",
-  "memory": "512",
-  "containerDefinitions": [
-    {"name": "app", "image": %q},
-    {"name": "sidecar", "image": %q, "essential": false}
-  ]
-}`, ecrRef("us-west-2", repo, "v1"), ecrRef("us-east-1", east, "v1")))
-	m.calls.Take()
-
-	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec")
-	r.expect(t, 0, "")
-	want := map[string]string{"app": ecrRef("us-west-2", repo, mf.digest), "sidecar": ecrRef("us-east-1", east, eastMf.digest)}
-	if diff := cmp.Diff(want, r.taskImages(t)); diff != "" {
-		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
-	}
-	m.expectCalls(map[string]int{
-		"s3 GET /" + bucket + "/taskdef.json":  1,
-		"ecr DescribeImages us-west-2 " + repo: 1,
-		"ecr DescribeImages us-east-1 " + east: 1,
-	})
-
-	// The repository is in us-west-2 only.
-	img := ecrRef("us-east-1", repo, "v1")
-	r = m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec", "--image", "app="+img)
-	r.expect(t, 1, "error: image "+regexp.QuoteMeta(img)+": repository "+regexp.QuoteMeta(repo)+` not found \(registry 123456789012, us-east-1\)`)
-}
-
 // TestMotoManifestKinds resolves a Docker v2 manifest, an OCI manifest and
 // a multi-arch OCI index (to the index, so every platform keeps working),
 // by tag and by digest, all of one repository in one call.
@@ -788,90 +746,6 @@ func TestMotoManifestKinds(t *testing.T) {
 	d := m.describe("us-east-1", repo, index.digest)
 	if diff := cmp.Diff(wantImageDetail(want["multiarch"], d), r.imageDetail(t)); diff != "" {
 		t.Errorf("imageDetail.json (-want +got):\n%s", diff)
-	}
-	m.expectCalls(map[string]int{
-		"s3 GET /" + bucket + "/taskdef.json":  1,
-		"ecr DescribeImages us-east-1 " + repo: 1,
-	})
-}
-
-// TestMotoCodeDeploy renders the codedeploy sample with its AppSpec from
-// S3 and the web image left as <IMAGE1_NAME> for CodeDeployToECS, which
-// fills it from imageDetail.json.
-func TestMotoCodeDeploy(t *testing.T) {
-	m := newMoto(t)
-	bucket := m.bucket("codedeploy")
-	repo := m.repo("us-east-1", "prd-web")
-	mf := m.ociManifest("web")
-	m.push("us-east-1", repo, "v7", mf)
-	for _, f := range []string{"taskdef.json", "appspec.yaml"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "codedeploy", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.put(bucket, "prd-web/"+f, b)
-	}
-	m.calls.Take()
-
-	img := ecrRef("us-east-1", repo, "v7")
-	pinned := ecrRef("us-east-1", repo, mf.digest)
-	r := m.render("--template", "s3://"+bucket+"/prd-web/taskdef.json", "--appspec", "s3://"+bucket+"/prd-web/appspec.yaml",
-		"--image", "web="+img, "--placeholder", "web=IMAGE1_NAME",
-		"--var", `greeting=He said "hi" \ {{ not a template }}`, "--var", "port=8080")
-	r.expect(t, 0, "")
-
-	if got := r.taskImages(t)["web"]; got != "<IMAGE1_NAME>" {
-		t.Errorf("taskdef.json web image %q, want <IMAGE1_NAME>", got)
-	}
-	if !bytes.Contains(r.file(t, "taskdef.json"), []byte(`"image": "<IMAGE1_NAME>"`)) {
-		t.Errorf("taskdef.json does not hold the placeholder literally:\n%s", r.file(t, "taskdef.json"))
-	}
-	d := m.describe("us-east-1", repo, mf.digest)
-	if diff := cmp.Diff(wantImageDetail(pinned, d), r.imageDetail(t)); diff != "" {
-		t.Errorf("imageDetail.json (-want +got):\n%s", diff)
-	}
-	// Rendered from S3, the AppSpec is what the offline golden run wrote.
-	golden, err := os.ReadFile("testdata/golden/codedeploy/appspec.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(golden), string(r.file(t, "appspec.yaml"))); diff != "" {
-		t.Errorf("appspec.yaml (-golden +got):\n%s", diff)
-	}
-	m.expectCalls(map[string]int{
-		"s3 GET /" + bucket + "/prd-web/taskdef.json": 1,
-		"s3 GET /" + bucket + "/prd-web/appspec.yaml": 1,
-		"ecr DescribeImages us-east-1 " + repo:        1,
-	})
-}
-
-// TestMotoSharedDigest is two containers of one repository, one by tag and
-// one by the same image's digest: both are one image, asked for once.
-func TestMotoSharedDigest(t *testing.T) {
-	m := newMoto(t)
-	bucket := m.bucket("shared")
-	repo := m.repo("us-east-1", "shared")
-	mf := m.dockerManifest("shared")
-	m.push("us-east-1", repo, "v1", mf)
-	m.put(bucket, "taskdef.json", fmt.Appendf(nil, `{
-  "family": "shared",
-  "requiresCompatibilities": ["FARGATE"],
-  "networkMode": "awsvpc",
-  "cpu": "256",
-  "memory": "512",
-  "containerDefinitions": [
-    {"name": "web", "image": %q},
-    {"name": "worker", "image": %q, "essential": false},
-    {"name": "migrate", "image": %q, "essential": false}
-  ]
-}`, ecrRef("us-east-1", repo, "v1"), ecrRef("us-east-1", repo, "v1"), ecrRef("us-east-1", repo, mf.digest)))
-	m.calls.Take()
-
-	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec")
-	r.expect(t, 0, "")
-	pinned := ecrRef("us-east-1", repo, mf.digest)
-	if diff := cmp.Diff(map[string]string{"web": pinned, "worker": pinned, "migrate": pinned}, r.taskImages(t)); diff != "" {
-		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
 	}
 	m.expectCalls(map[string]int{
 		"s3 GET /" + bucket + "/taskdef.json":  1,
@@ -1146,8 +1020,15 @@ func TestMotoFaults(t *testing.T) {
 //	                   BUCKET, KEY, APP_REPO, NGINX_REPO, APP_IMAGE,
 //	                   NGINX_IMAGE, APP_PINNED, NGINX_PINNED and SUFFIX
 //	                   and writes the template it put in S3 to rails.json
-//	s3put KEY FILE [OLD NEW]
-//	                   puts FILE at s3://$BUCKET/KEY, with OLD replaced by NEW
+//	bucket PREFIX      creates the bucket PREFIX-$SUFFIX and sets BUCKET
+//	repo REGION PREFIX VAR
+//	                   creates the repository PREFIX-$SUFFIX and sets VAR
+//	push REGION REPO TAG docker|oci VAR
+//	                   pushes a new manifest of that kind as REPO:TAG, and
+//	                   sets VAR to its digest
+//	s3put [-env] KEY FILE [OLD NEW]
+//	                   puts FILE at s3://$BUCKET/KEY, with OLD replaced by
+//	                   NEW, and with -env its $VARS expanded
 //	calls 'KEY=N' ...  asserts exactly these calls reached moto since the
 //	                   last `calls` (or `rails`), keyed as awstest.Call.Key
 func TestMotoScripts(t *testing.T) {
@@ -1158,6 +1039,10 @@ func TestMotoScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			m := newMotoEnv(t, endpoint)
 			env.Values["moto"] = m
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
 			empty := filepath.Join(env.WorkDir, ".aws-empty")
 			if err := os.WriteFile(empty, nil, 0o600); err != nil {
 				return err
@@ -1171,6 +1056,7 @@ func TestMotoScripts(t *testing.T) {
 				"AWS_SHARED_CREDENTIALS_FILE": empty,
 				"AWS_ENDPOINT_URL":            m.proxy,
 				"SUFFIX":                      m.suffix,
+				"TESTDATA":                    filepath.Join(wd, "testdata"),
 			} {
 				env.Setenv(k, v)
 			}
@@ -1192,11 +1078,48 @@ func TestMotoScripts(t *testing.T) {
 					ts.Setenv(k, v)
 				}
 			},
+			"bucket": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: bucket PREFIX")
+				}
+				ts.Setenv("BUCKET", scriptMoto(ts).bucket(args[0]))
+			},
+			"repo": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: repo REGION PREFIX VAR")
+				}
+				ts.Setenv(args[2], scriptMoto(ts).repo(args[0], args[1]))
+			},
+			"push": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 5 {
+					ts.Fatalf("usage: push REGION REPO TAG docker|oci VAR")
+				}
+				m := scriptMoto(ts)
+				seed := args[1] + ":" + args[2]
+				var mf manifest
+				switch args[3] {
+				case "docker":
+					mf = m.dockerManifest(seed)
+				case "oci":
+					mf = m.ociManifest(seed)
+				default:
+					ts.Fatalf("push: kind %q is not docker or oci", args[3])
+				}
+				m.push(args[0], args[1], args[2], mf)
+				ts.Setenv(args[4], mf.digest)
+			},
 			"s3put": func(ts *testscript.TestScript, neg bool, args []string) {
+				expand := len(args) > 0 && args[0] == "-env"
+				if expand {
+					args = args[1:]
+				}
 				if neg || len(args) != 2 && len(args) != 4 {
-					ts.Fatalf("usage: s3put KEY FILE [OLD NEW]")
+					ts.Fatalf("usage: s3put [-env] KEY FILE [OLD NEW]")
 				}
 				body := ts.ReadFile(args[1])
+				if expand {
+					body = os.Expand(body, ts.Getenv)
+				}
 				if len(args) == 4 {
 					body = strings.ReplaceAll(body, args[2], args[3])
 				}
