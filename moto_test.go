@@ -920,97 +920,6 @@ func TestMotoImageEdges(t *testing.T) {
 	})
 }
 
-// TestMotoFaults puts AWS's failures between ecsrender and moto: a 5xx or
-// throttling answer is retried and the run succeeds; one that persists
-// fails the run in one line that names the call, after the SDK's
-// attempts; a refusal is not retried.
-func TestMotoFaults(t *testing.T) {
-	m := newMoto(t)
-	s := m.rails()
-	args := append([]string{"--template", "s3://" + s.bucket + "/" + s.key, "--image", "app=" + s.appImage}, railsVars...)
-	getTemplate := "s3 GET /" + s.bucket + "/" + s.key
-	describeApp := "ecr DescribeImages us-east-1 " + s.appRepo
-	describeNginx := "ecr DescribeImages us-east-1 " + s.nginxRepo
-	q := regexp.QuoteMeta
-
-	for _, tc := range []struct {
-		name  string
-		fault func(awstest.Call) awstest.Fault
-		args  []string
-		code  int
-		line  string
-		calls map[string]int
-	}{
-		{
-			name:  "S3 throttles once",
-			fault: awstest.On(getTemplate, 1, awstest.Throttle),
-			calls: map[string]int{getTemplate: 2, describeApp: 1, describeNginx: 1},
-		},
-		{
-			name:  "ECR throttles twice",
-			fault: awstest.On(describeApp, 2, awstest.Throttle),
-			calls: map[string]int{getTemplate: 1, describeApp: 3, describeNginx: 1},
-		},
-		{
-			name:  "S3 keeps failing",
-			fault: awstest.On(getTemplate, 0, awstest.ServerError),
-			code:  1,
-			line:  "error: get s3://" + q(s.bucket+"/"+s.key) + `: S3 error InternalError \(HTTP 500\): We encountered an internal error. Please try again. \(3 attempts\)`,
-			calls: map[string]int{getTemplate: 3},
-		},
-		{
-			name:  "ECR keeps failing",
-			fault: awstest.On(describeNginx, 0, awstest.ServerError),
-			code:  1,
-			// The same form as S3's line.
-			line:  "error: describe images in repository " + q(s.nginxRepo) + ` \(registry 123456789012, us-east-1\): ECR error ServerException \(HTTP 500\): internal failure \(3 attempts\)`,
-			calls: map[string]int{getTemplate: 1, describeApp: 1, describeNginx: 3},
-		},
-		{
-			name:  "S3 hangs",
-			fault: awstest.On(getTemplate, 0, awstest.Hang),
-			args:  []string{"--timeout", "2s"},
-			code:  1,
-			line:  "error: get s3://" + q(s.bucket+"/"+s.key) + `: no answer from S3 before the deadline`,
-			calls: map[string]int{getTemplate: 1},
-		},
-		{
-			name:  "ECR hangs",
-			fault: awstest.On(describeApp, 0, awstest.Hang),
-			args:  []string{"--timeout", "2s"},
-			code:  1,
-			line:  "error: describe images in repository " + q(s.appRepo) + ` \(registry 123456789012, us-east-1\): no answer from ECR before the deadline`,
-			calls: map[string]int{getTemplate: 1, describeApp: 1, describeNginx: 1},
-		},
-		{
-			name:  "ECR refuses",
-			fault: awstest.On(describeApp, 0, awstest.Denied),
-			code:  1,
-			line: "error: describe images in repository " + q(s.appRepo) + ` \(registry 123456789012, us-east-1\): access denied: allow ecr:DescribeImages on ` +
-				q("arn:aws:ecr:us-east-1:123456789012:repository/"+s.appRepo) + `: ` + q(awstest.DeniedMessage),
-			calls: map[string]int{getTemplate: 1, describeApp: 1, describeNginx: 1},
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := m.in(t)
-			m.calls.Take()
-			m.calls.SetFaults(tc.fault)
-			defer m.calls.SetFaults(nil)
-			r := m.render(append(slices.Clone(args), tc.args...)...)
-			r.expect(t, tc.code, tc.line)
-			if tc.code != 0 {
-				r.noArtifacts(t)
-				if n := strings.Count(r.stderr, "\n"); n != 1 {
-					t.Errorf("%d lines on stderr, want one", n)
-				}
-			} else if diff := cmp.Diff(map[string]string{"app": ecrRef("us-east-1", s.appRepo, s.app.digest), "nginx": ecrRef("us-east-1", s.nginxRepo, s.nginx.digest)}, r.taskImages(t)); diff != "" {
-				t.Errorf("taskdef.json images (-want +got):\n%s", diff)
-			}
-			m.expectCalls(tc.calls)
-		})
-	}
-}
-
 // TestMotoScripts runs the moto scenarios written as scripts in
 // testdata/moto: each gets its own counting proxy in front of moto, the
 // CLI's environment pointed at it, and these commands besides testscript's
@@ -1029,6 +938,9 @@ func TestMotoFaults(t *testing.T) {
 //	s3put [-env] KEY FILE [OLD NEW]
 //	                   puts FILE at s3://$BUCKET/KEY, with OLD replaced by
 //	                   NEW, and with -env its $VARS expanded
+//	fault 'KEY' N KIND makes the proxy answer the first N calls with KEY (0:
+//	                   every one) with a fault: throttle, server-error,
+//	                   hang or denied (awstest.Fault); `fault` alone ends it
 //	calls 'KEY=N' ...  asserts exactly these calls reached moto since the
 //	                   last `calls` (or `rails`), keyed as awstest.Call.Key
 func TestMotoScripts(t *testing.T) {
@@ -1124,6 +1036,23 @@ func TestMotoScripts(t *testing.T) {
 					body = strings.ReplaceAll(body, args[2], args[3])
 				}
 				scriptMoto(ts).put(ts.Getenv("BUCKET"), args[0], []byte(body))
+			},
+			"fault": func(ts *testscript.TestScript, neg bool, args []string) {
+				m := scriptMoto(ts)
+				if len(args) == 0 && !neg {
+					m.calls.SetFaults(nil)
+					return
+				}
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: fault 'KEY' N throttle|server-error|hang|denied")
+				}
+				n, err := strconv.Atoi(args[1])
+				kinds := map[string]awstest.Fault{"throttle": awstest.Throttle, "server-error": awstest.ServerError, "hang": awstest.Hang, "denied": awstest.Denied}
+				f, ok := kinds[args[2]]
+				if err != nil || !ok {
+					ts.Fatalf("usage: fault 'KEY' N throttle|server-error|hang|denied")
+				}
+				m.calls.SetFaults(awstest.On(args[0], n, f))
 			},
 			"calls": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg {
