@@ -21,7 +21,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -565,78 +564,6 @@ func TestMotoRenderPinsECRImages(t *testing.T) {
 	})
 }
 
-// TestMotoTemplateVersion reads an older version of a template with
-// s3://...?versionId=V.
-func TestMotoTemplateVersion(t *testing.T) {
-	m := newMoto(t)
-	bucket := m.bucket("versions")
-	if _, err := m.s3.PutBucketVersioning(context.Background(), &s3.PutBucketVersioningInput{
-		Bucket:                  &bucket,
-		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	repo := m.repo("us-east-1", "versions")
-	mf := m.dockerManifest("versions")
-	m.push("us-east-1", repo, "v1", mf)
-	template := func(release string) []byte {
-		return fmt.Appendf(nil, `{
-  "family": "versions",
-  "requiresCompatibilities": ["FARGATE"],
-  "networkMode": "awsvpc",
-  "cpu": "256",
-  "memory": "512",
-  "containerDefinitions": [
-    {"name": "app", "image": %q, "environment": [{"name": "RELEASE", "value": %q}]}
-  ]
-}`, ecrRef("us-east-1", repo, "v1"), release)
-	}
-	const key = "taskdef.json"
-	oldVersion := m.put(bucket, key, template("old"))
-	newVersion := m.put(bucket, key, template("new"))
-	if oldVersion == "" || oldVersion == newVersion {
-		t.Fatalf("versions %q and %q: versioning is not on", oldVersion, newVersion)
-	}
-	m.calls.Take()
-
-	release := func(r cliResult) string {
-		t.Helper()
-		var td struct {
-			ContainerDefinitions []struct {
-				Environment []struct{ Name, Value string }
-			}
-		}
-		if err := json.Unmarshal(r.file(t, "taskdef.json"), &td); err != nil {
-			t.Fatal(err)
-		}
-		return td.ContainerDefinitions[0].Environment[0].Value
-	}
-	for _, tc := range []struct{ src, want string }{
-		{"s3://" + bucket + "/" + key + "?versionId=" + url.PathEscape(oldVersion), "old"},
-		{"s3://" + bucket + "/" + key + "?versionId=" + url.PathEscape(newVersion), "new"},
-		{"s3://" + bucket + "/" + key, "new"},
-	} {
-		r := m.render("--template", tc.src, "--no-appspec")
-		r.expect(t, 0, "")
-		if got := release(r); got != tc.want {
-			t.Errorf("%s rendered RELEASE=%q, want %q", tc.src, got, tc.want)
-		}
-		if got := r.taskImages(t)["app"]; got != ecrRef("us-east-1", repo, mf.digest) {
-			t.Errorf("%s: image %s, want it pinned", tc.src, got)
-		}
-	}
-	m.expectCalls(map[string]int{
-		"s3 GET /" + bucket + "/" + key + "?versionId=" + oldVersion: 1,
-		"s3 GET /" + bucket + "/" + key + "?versionId=" + newVersion: 1,
-		"s3 GET /" + bucket + "/" + key:                              1,
-		"ecr DescribeImages us-east-1 " + repo:                       3,
-	})
-
-	r := m.render("--template", "s3://"+bucket+"/"+key+"?versionId=nosuchversion", "--no-appspec")
-	r.expect(t, 1, `error: get s3://`+regexp.QuoteMeta(bucket+"/"+key)+`\?versionId=nosuchversion: no such version.*`)
-	r.noArtifacts(t)
-}
-
 // notifyWriter is a stderr that signals when a line containing a word
 // has been written. It is safe for concurrent use.
 type notifyWriter struct {
@@ -929,7 +856,8 @@ func TestMotoImageEdges(t *testing.T) {
 //	                   BUCKET, KEY, APP_REPO, NGINX_REPO, APP_IMAGE,
 //	                   NGINX_IMAGE, APP_PINNED, NGINX_PINNED and SUFFIX
 //	                   and writes the template it put in S3 to rails.json
-//	bucket PREFIX      creates the bucket PREFIX-$SUFFIX and sets BUCKET
+//	bucket [-versioned] PREFIX
+//	                   creates the bucket PREFIX-$SUFFIX and sets BUCKET
 //	repo REGION PREFIX VAR
 //	                   creates the repository PREFIX-$SUFFIX and sets VAR
 //	push REGION REPO TAG docker|oci VAR
@@ -937,7 +865,8 @@ func TestMotoImageEdges(t *testing.T) {
 //	                   sets VAR to its digest
 //	s3put [-env] KEY FILE [OLD NEW]
 //	                   puts FILE at s3://$BUCKET/KEY, with OLD replaced by
-//	                   NEW, and with -env its $VARS expanded
+//	                   NEW, and with -env its $VARS expanded; sets VERSION
+//	                   to the object's version id
 //	fault 'KEY' N KIND makes the proxy answer the first N calls with KEY (0:
 //	                   every one) with a fault: throttle, server-error,
 //	                   hang or denied (awstest.Fault); `fault` alone ends it
@@ -991,10 +920,24 @@ func TestMotoScripts(t *testing.T) {
 				}
 			},
 			"bucket": func(ts *testscript.TestScript, neg bool, args []string) {
-				if neg || len(args) != 1 {
-					ts.Fatalf("usage: bucket PREFIX")
+				versioned := len(args) > 0 && args[0] == "-versioned"
+				if versioned {
+					args = args[1:]
 				}
-				ts.Setenv("BUCKET", scriptMoto(ts).bucket(args[0]))
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: bucket [-versioned] PREFIX")
+				}
+				m := scriptMoto(ts)
+				b := m.bucket(args[0])
+				if versioned {
+					if _, err := m.s3.PutBucketVersioning(context.Background(), &s3.PutBucketVersioningInput{
+						Bucket:                  &b,
+						VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled},
+					}); err != nil {
+						ts.Fatalf("versioning of %s: %v", b, err)
+					}
+				}
+				ts.Setenv("BUCKET", b)
 			},
 			"repo": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 3 {
@@ -1035,7 +978,7 @@ func TestMotoScripts(t *testing.T) {
 				if len(args) == 4 {
 					body = strings.ReplaceAll(body, args[2], args[3])
 				}
-				scriptMoto(ts).put(ts.Getenv("BUCKET"), args[0], []byte(body))
+				ts.Setenv("VERSION", scriptMoto(ts).put(ts.Getenv("BUCKET"), args[0], []byte(body)))
 			},
 			"fault": func(ts *testscript.TestScript, neg bool, args []string) {
 				m := scriptMoto(ts)
