@@ -629,57 +629,6 @@ func TestMotoWaitForImage(t *testing.T) {
 	})
 }
 
-// TestMotoManifestKinds resolves a Docker v2 manifest, an OCI manifest and
-// a multi-arch OCI index (to the index, so every platform keeps working),
-// by tag and by digest, all of one repository in one call.
-func TestMotoManifestKinds(t *testing.T) {
-	m := newMoto(t)
-	bucket := m.bucket("kinds")
-	repo := m.repo("us-east-1", "kinds")
-	docker := m.dockerManifest("docker")
-	m.push("us-east-1", repo, "docker", docker)
-	oci := m.ociManifest("oci")
-	m.push("us-east-1", repo, "oci", oci)
-	index := m.pushIndex("us-east-1", repo, "multiarch", m.ociManifest("amd64"), m.ociManifest("arm64"))
-	byDigest := m.ociManifest("by digest")
-	m.push("us-east-1", repo, "digest", byDigest)
-
-	m.put(bucket, "taskdef.json", fmt.Appendf(nil, `{
-  "family": "kinds",
-  "requiresCompatibilities": ["FARGATE"],
-  "networkMode": "awsvpc",
-  "cpu": "256",
-  "memory": "512",
-  "containerDefinitions": [
-    {"name": "docker", "image": %q},
-    {"name": "oci", "image": %q, "essential": false},
-    {"name": "multiarch", "image": %q, "essential": false},
-    {"name": "bydigest", "image": %q, "essential": false}
-  ]
-}`, ecrRef("us-east-1", repo, "docker"), ecrRef("us-east-1", repo, "oci"), ecrRef("us-east-1", repo, "multiarch"), ecrRef("us-east-1", repo, byDigest.digest)))
-	m.calls.Take()
-
-	r := m.render("--template", "s3://"+bucket+"/taskdef.json", "--no-appspec", "--image", "multiarch="+ecrRef("us-east-1", repo, "multiarch"))
-	r.expect(t, 0, "")
-	want := map[string]string{
-		"docker":    ecrRef("us-east-1", repo, docker.digest),
-		"oci":       ecrRef("us-east-1", repo, oci.digest),
-		"multiarch": ecrRef("us-east-1", repo, index.digest),
-		"bydigest":  ecrRef("us-east-1", repo, byDigest.digest),
-	}
-	if diff := cmp.Diff(want, r.taskImages(t)); diff != "" {
-		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
-	}
-	d := m.describe("us-east-1", repo, index.digest)
-	if diff := cmp.Diff(wantImageDetail(want["multiarch"], d), r.imageDetail(t)); diff != "" {
-		t.Errorf("imageDetail.json (-want +got):\n%s", diff)
-	}
-	m.expectCalls(map[string]int{
-		"s3 GET /" + bucket + "/taskdef.json":  1,
-		"ecr DescribeImages us-east-1 " + repo: 1,
-	})
-}
-
 // TestMotoDescribeRoundTrip renders a template that is the output of
 // `aws ecs describe-task-definition` for a revision registered in moto,
 // as people start templates from a live revision: the read-only fields
@@ -860,9 +809,10 @@ func TestMotoImageEdges(t *testing.T) {
 //	                   creates the bucket PREFIX-$SUFFIX and sets BUCKET
 //	repo REGION PREFIX VAR
 //	                   creates the repository PREFIX-$SUFFIX and sets VAR
-//	push REGION REPO TAG docker|oci VAR
-//	                   pushes a new manifest of that kind as REPO:TAG, and
-//	                   sets VAR to its digest
+//	push REGION REPO TAG docker|oci|index VAR
+//	                   pushes a new manifest of that kind (index: an OCI
+//	                   index of two platforms) as REPO:TAG, and sets VAR to
+//	                   its digest
 //	s3put [-env] KEY FILE [OLD NEW]
 //	                   puts FILE at s3://$BUCKET/KEY, with OLD replaced by
 //	                   NEW, and with -env its $VARS expanded; sets VERSION
@@ -947,7 +897,7 @@ func TestMotoScripts(t *testing.T) {
 			},
 			"push": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 5 {
-					ts.Fatalf("usage: push REGION REPO TAG docker|oci VAR")
+					ts.Fatalf("usage: push REGION REPO TAG docker|oci|index VAR")
 				}
 				m := scriptMoto(ts)
 				seed := args[1] + ":" + args[2]
@@ -957,8 +907,12 @@ func TestMotoScripts(t *testing.T) {
 					mf = m.dockerManifest(seed)
 				case "oci":
 					mf = m.ociManifest(seed)
+				case "index":
+					mf = m.pushIndex(args[0], args[1], args[2], m.ociManifest(seed+" amd64"), m.ociManifest(seed+" arm64"))
+					ts.Setenv(args[4], mf.digest)
+					return
 				default:
-					ts.Fatalf("push: kind %q is not docker or oci", args[3])
+					ts.Fatalf("push: kind %q is not docker, oci or index", args[3])
 				}
 				m.push(args[0], args[1], args[2], mf)
 				ts.Setenv(args[4], mf.digest)
