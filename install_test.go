@@ -429,3 +429,47 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// TestReadmeBuildspecs checks every buildspec in README.md (a ```yaml
+// block starting with "version: 0.2"), as users paste them: each passes
+// the buildspec.yml checks, and its install phase is buildspec.yml's,
+// which TestBuildspecInstall runs.
+func TestReadmeBuildspecs(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(buildspecFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := parseBuildspec(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(version: 0\\.2\n.*?)```").FindAllSubmatch(readme, -1)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no buildspec (a ```yaml block starting with version: 0.2); this test looks for them")
+	}
+	for i, m := range blocks {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			bs, err := parseBuildspec(m[1])
+			if err != nil {
+				t.Fatalf("README.md buildspec %d does not parse: %v", i, err)
+			}
+			for _, c := range buildspecChecks {
+				for _, p := range c.check(bs) {
+					t.Errorf("README.md buildspec %d: %s: %s", i, c.name, p)
+				}
+			}
+			if !slices.Equal(bs.Phases["install"].Commands, want.Phases["install"].Commands) {
+				t.Errorf("README.md buildspec %d: its install phase is not buildspec.yml's; copy it from there", i)
+			}
+			for _, name := range []string{"ECSRENDER_VERSION", "ECSRENDER_BASE_URL", "ECSRENDER_SHA256_AMD64", "ECSRENDER_SHA256_ARM64", "ECSRENDER_BIN_DIR"} {
+				if bs.Env.Variables[name] != want.Env.Variables[name] {
+					t.Errorf("README.md buildspec %d: env.variables.%s is %q, buildspec.yml's is %q", i, name, bs.Env.Variables[name], want.Env.Variables[name])
+				}
+			}
+		})
+	}
+}
