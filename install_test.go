@@ -144,7 +144,7 @@ func runPhase(t *testing.T, commands []buildspecCommand, dir string, env []strin
 	var script strings.Builder
 	for i, c := range commands {
 		fmt.Fprintf(&script, "%s\n", c)
-		fmt.Fprintf(&script, "__rc=$?; if [ \"$__rc\" -ne 0 ]; then echo \"[phase] command %d failed with exit status $__rc\"; exit 100%d; fi\n", i, i)
+		fmt.Fprintf(&script, "__rc=$?; if [ \"$__rc\" -ne 0 ]; then echo \"[phase] command %d failed with exit status $__rc\"; exit \"$__rc\"; fi\n", i)
 	}
 	path := filepath.Join(t.TempDir(), "phase.sh")
 	if err := os.WriteFile(path, []byte(script.String()), 0o644); err != nil {
