@@ -116,10 +116,13 @@ const goodBuildspec = `version: 0.2
 env:
   variables:
     ECSRENDER_VERSION: v0.1.0
+    ECSRENDER_SHA256_AMD64: 0000000000000000000000000000000000000000000000000000000000000000
+    ECSRENDER_SHA256_ARM64: 1111111111111111111111111111111111111111111111111111111111111111
 phases:
   install:
     commands:
-      - go install "github.com/ecsrender/ecsrender@${ECSRENDER_VERSION}"
+      - curl -fsSLo e "https://example.com/${ECSRENDER_VERSION}/ecsrender-linux-$ARCH"
+      - SUM_VAR="ECSRENDER_SHA256_${ARCH^^}"; echo "${!SUM_VAR}  e" | sha256sum --check
   build:
     commands:
       - docker push "$REPO_URI:$IMAGE_TAG"
@@ -166,7 +169,10 @@ func TestBuildspecChecksCatch(t *testing.T) {
 		{"none", "ecsrender render", "echo render", `found 0 ecsrender render commands`},
 		{"unknown command", "ecsrender render", "ecsrender rendr", `unknown ecsrender command "rendr"`},
 		{"unpinned", "ECSRENDER_VERSION: v0.1.0", "ECSRENDER_VERSION: latest", `ECSRENDER_VERSION is "latest"`},
-		{"install latest", "@${ECSRENDER_VERSION}", "@latest", `does not use ECSRENDER_VERSION`},
+		{"install latest", "/${ECSRENDER_VERSION}/", "/latest/", `does not use ECSRENDER_VERSION`},
+		{"sum unchecked", `SUM_VAR="ECSRENDER_SHA256_${ARCH^^}"; echo "${!SUM_VAR}  e" | sha256sum --check`, `chmod +x e`, `does not check the download against ECSRENDER_SHA256_AMD64`},
+		{"sum not pinned", "ECSRENDER_SHA256_ARM64: 1111", "ECSRENDER_SHA256_ARM: 1111", `sets no ECSRENDER_SHA256_ARM64`},
+		{"bad sum", "ECSRENDER_SHA256_ARM64: 1111", "ECSRENDER_SHA256_ARM64: x111", `ECSRENDER_SHA256_ARM64 is "x111`},
 		{"unknown variable", "    ECSRENDER_VERSION: v0.1.0\n", "    ECSRENDER_VERSION: v0.1.0\n    ECSRENDER_TEMPLTE: x\n", `sets ECSRENDER_TEMPLTE, which ecsrender does not read`},
 	}
 	bs, err := parseBuildspec([]byte(goodBuildspec))
@@ -351,8 +357,14 @@ func srcRelative(dir string) (string, bool) {
 	return path.Clean(dir), true
 }
 
+// sumPlaceholder is how buildspec.yml's sums read until a release is
+// published and its SHA256SUMS copied in: the install then stops with a
+// message saying what to set, rather than trusting an unchecked binary.
+var sumPlaceholder = regexp.MustCompile(`^REPLACE_WITH_THE_SHA256_OF_ecsrender-linux-(amd64|arm64)$`)
+
 // pinProblems checks that the install phase installs the ecsrender
-// release named in ECSRENDER_VERSION, and that it names one.
+// release named in ECSRENDER_VERSION, and that it names one; and that it
+// checks the download against a pinned sum for each machine type.
 func pinProblems(bs *buildspec) []string {
 	var out []string
 	v := bs.Env.Variables["ECSRENDER_VERSION"]
@@ -363,8 +375,23 @@ func pinProblems(bs *buildspec) []string {
 	for _, c := range bs.Phases["install"].Commands {
 		install = append(install, string(c))
 	}
-	if !strings.Contains(strings.Join(install, "\n"), "ECSRENDER_VERSION") {
-		out = append(out, "the install phase does not use ECSRENDER_VERSION; want it to install that release (go install \"github.com/ecsrender/ecsrender@${ECSRENDER_VERSION}\")")
+	script := strings.Join(install, "\n")
+	if !strings.Contains(script, "ECSRENDER_VERSION") {
+		out = append(out, "the install phase does not use ECSRENDER_VERSION; want it to download that release (${ECSRENDER_BASE_URL}/${ECSRENDER_VERSION}/ecsrender-linux-${ARCH})")
+	}
+	for _, name := range []string{"ECSRENDER_SHA256_AMD64", "ECSRENDER_SHA256_ARM64"} {
+		v, ok := bs.Env.Variables[name]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("env.variables sets no %s; want the release's sum for that machine type, so that the download is checked", name))
+		case !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(v) && !sumPlaceholder.MatchString(v):
+			out = append(out, fmt.Sprintf("env.variables.%s is %q; want the 64 lower-case hex digits from the release's SHA256SUMS", name, v))
+		}
+		// Using the variable is the least a check must do; the install
+		// test runs the phase and shows that a wrong sum stops it.
+		if !strings.Contains(script, name) && !strings.Contains(script, "ECSRENDER_SHA256_${ARCH^^}") {
+			out = append(out, fmt.Sprintf("the install phase does not check the download against %s", name))
+		}
 	}
 	return out
 }
@@ -374,7 +401,13 @@ func pinProblems(bs *buildspec) []string {
 func envProblems(bs *buildspec) []string {
 	var out []string
 	known := map[string]bool{
-		"ECSRENDER_VERSION": true, // the buildspec's own: the release to install
+		// The buildspec's own, for the install phase.
+		"ECSRENDER_VERSION":      true,
+		"ECSRENDER_BASE_URL":     true,
+		"ECSRENDER_SHA256":       true,
+		"ECSRENDER_SHA256_AMD64": true,
+		"ECSRENDER_SHA256_ARM64": true,
+		"ECSRENDER_BIN_DIR":      true,
 	}
 	for _, f := range append(renderFlags(), outFlag()) {
 		if df, ok := f.(cli.DocGenerationFlag); ok {

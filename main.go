@@ -26,9 +26,15 @@ import (
 	"github.com/ecsrender/ecsrender/render/remote"
 )
 
-// version is set at release time with -ldflags "-X main.version=v1.2.3";
-// otherwise the module version from the build info is used.
-var version = ""
+// version and commit are stamped by .ci/release with
+// -ldflags "-X main.version=v1.2.3 -X main.commit=SHA", because a
+// reproducible release is built with -buildvcs=false and so carries no VCS
+// stamp of its own. Unstamped, the build info fills them in: the module
+// version for go install, vcs.revision for a build in a git checkout.
+var (
+	version = ""
+	commit  = ""
+)
 
 // Exit statuses.
 const (
@@ -381,20 +387,23 @@ func flagError(err error) error {
 }
 
 func versionString() string {
-	v, commit, goVersion := version, "unknown", "unknown"
+	v, c, goVersion := version, commit, "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		goVersion = bi.GoVersion
 		if v == "" {
 			v = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				commit = s.Value
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
 			}
 		}
 	}
 	if v == "" {
 		v = "(devel)"
 	}
-	return fmt.Sprintf("ecsrender %s (commit %s, %s)", v, commit, goVersion)
+	if c == "" {
+		c = "unknown"
+	}
+	return fmt.Sprintf("ecsrender %s (commit %s, %s)", v, c, goVersion)
 }
