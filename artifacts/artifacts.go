@@ -16,6 +16,8 @@
 //     aside are restored, and the temporary files are removed. A step of
 //     that rollback that fails is reported in the returned error, one line
 //     each, after the failure that caused it.
+//     Temporary files that a killed run left behind are removed under the
+//     lock before writing.
 //   - Exactly this run's artifacts. After a success DIR holds the files
 //     this run wrote and no other artifact: a file with an artifact name
 //     (taskdef.json, appspec.yaml, imageDetail.json, imagedefinitions.json)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // artifactNames is every file name ecsrender writes into DIR: the only
@@ -41,6 +42,7 @@ type fsys struct {
 	createTemp func(dir, pattern string) (tempFile, error)
 	chmod      func(name string, mode os.FileMode) error
 	lstat      func(name string) (os.FileInfo, error)
+	readDir    func(name string) ([]os.DirEntry, error)
 	link       func(oldname, newname string) error
 	rename     func(oldpath, newpath string) error
 	remove     func(name string) error
@@ -57,6 +59,7 @@ func osFS() fsys {
 		createTemp: func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) },
 		chmod:      os.Chmod,
 		lstat:      os.Lstat,
+		readDir:    os.ReadDir,
 		link:       os.Link,
 		rename:     os.Rename,
 		remove:     os.Remove,
@@ -89,6 +92,9 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 		return err
 	}
 	defer unlock()
+	if err := fsys.removeStaleTemps(dir); err != nil {
+		return err
+	}
 
 	temps := make([]string, len(files))
 	defer func() {
@@ -202,6 +208,43 @@ func (fsys fsys) rollback(changes []change) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeStaleTemps removes the temporary files of an earlier run that was
+// killed before it could clean up. Holding the lock means no live run owns
+// them, and only names of the form writeTemp makes are touched.
+func (fsys fsys) removeStaleTemps(dir string) error {
+	entries, err := fsys.readDir(dir)
+	if err != nil {
+		return fmt.Errorf("read output directory %q: %w", dir, unwrapPath(err))
+	}
+	for _, e := range entries {
+		if !isTempName(e.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := fsys.remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove stale temporary file %q: %w", p, unwrapPath(err))
+		}
+	}
+	return nil
+}
+
+// isTempName reports whether name is one writeTemp makes:
+// ".NAME.DIGITS.tmp" for an artifact NAME (CreateTemp's random part is
+// decimal).
+func isTempName(name string) bool {
+	for _, a := range artifactNames() {
+		rest, ok := strings.CutPrefix(name, "."+a+".")
+		if !ok {
+			continue
+		}
+		digits, ok := strings.CutSuffix(rest, ".tmp")
+		if ok && digits != "" && strings.Trim(digits, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // freeBackup returns the backup name for an artifact, removing what an

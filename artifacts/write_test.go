@@ -148,6 +148,29 @@ func TestWriteFailures(t *testing.T) {
 			after: map[string]string{TaskDefFile: "old taskdef", AppSpecFile: "old appspec", ImageDetailFile: "old detail", "notes.txt": "not ours", ".taskdef.json.TMP": "new taskdef"},
 		},
 		{
+			name: "read directory",
+			fault: func(f *fsys) {
+				f.readDir = func(name string) ([]os.DirEntry, error) {
+					return nil, &os.PathError{Op: "open", Path: name, Err: errInjected}
+				}
+			},
+			want: []string{`read output directory "DIR": injected failure`},
+		},
+		{
+			name:   "stale temporary file",
+			before: map[string]string{TaskDefFile: "old taskdef", ".taskdef.json.77.tmp": "killed run"},
+			fault: func(f *fsys) {
+				f.remove = func(name string) error {
+					if isTemp(name) {
+						return &os.PathError{Op: "remove", Path: name, Err: errInjected}
+					}
+					return os.Remove(name)
+				}
+			},
+			want:  []string{`remove stale temporary file "DIR/.taskdef.json.TMP": injected failure`},
+			after: map[string]string{TaskDefFile: "old taskdef", ".taskdef.json.TMP": "killed run"},
+		},
+		{
 			name: "stat earlier artifact",
 			fault: func(f *fsys) {
 				f.lstat = func(name string) (os.FileInfo, error) {
@@ -344,6 +367,9 @@ func TestWriteRemovesEarlierArtifacts(t *testing.T) {
 		TaskDefFile: "old", AppSpecFile: "old", ImageDetailFile: "old", "README": "mine",
 		// Leftovers of a run killed mid-write.
 		"." + TaskDefFile + ".ecsrender-old": "stale", "." + AppSpecFile + ".ecsrender-old": "stale",
+		"." + ImageDetailFile + ".4027.tmp": "stale",
+		// Names ecsrender does not make.
+		".taskdef.json.abc.tmp": "mine", "taskdef.json.1.tmp": "mine", ".notes.1.tmp": "mine",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
@@ -359,7 +385,8 @@ func TestWriteRemovesEarlierArtifacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{TaskDefFile: "new", "README": "mine"}
+	want := map[string]string{TaskDefFile: "new", "README": "mine",
+		".taskdef.json.abc.tmp": "mine", "taskdef.json.1.tmp": "mine", ".notes.1.tmp": "mine"}
 	if diff := cmp.Diff(want, readDir(t, dir)); diff != "" {
 		t.Errorf("directory (-want +got):\n%s", diff)
 	}
