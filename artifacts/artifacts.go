@@ -26,7 +26,9 @@
 //     after success and restored on failure.
 //   - Nothing else is touched. Write only creates, replaces or removes the
 //     artifact names above and its own ".NAME..." temporary and backup
-//     files; any other file in DIR is left alone.
+//     files; any other file in DIR is left alone. A directory where an
+//     earlier artifact would be is not ecsrender's to remove, so the run
+//     fails instead.
 package artifacts
 
 import (
