@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -45,40 +44,6 @@ func dirFiles(t *testing.T, dir string) map[string]string {
 		got[e.Name()] = string(b)
 	}
 	return got
-}
-
-// Concurrent runs into one --out end with exactly one run's artifacts,
-// never a mix: each run's own output, rendered alone, is the reference.
-func TestOutConcurrentRuns(t *testing.T) {
-	const runs = 6
-	alone := make([]map[string]string, runs)
-	for i := range runs {
-		dir := t.TempDir()
-		if code, stderr := outRun(context.Background(), dir, i); code != 0 {
-			t.Fatalf("run %d alone: exit %d\n%s", i, code, stderr)
-		}
-		alone[i] = dirFiles(t, dir)
-	}
-	shared := filepath.Join(t.TempDir(), "out")
-	var wg sync.WaitGroup
-	stderrs := make([]string, runs)
-	codes := make([]int, runs)
-	for i := range runs {
-		wg.Go(func() { codes[i], stderrs[i] = outRun(context.Background(), shared, i) })
-	}
-	wg.Wait()
-	for i := range runs {
-		if codes[i] != 0 {
-			t.Fatalf("run %d: exit %d\n%s", i, codes[i], stderrs[i])
-		}
-	}
-	got := dirFiles(t, shared)
-	for _, want := range alone {
-		if cmp.Equal(want, got) {
-			return
-		}
-	}
-	t.Errorf("%s holds no single run's artifacts: %v", shared, got)
 }
 
 // A run that finds --out locked by another writer waits until its
