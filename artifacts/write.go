@@ -164,7 +164,13 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 	for i, f := range files {
 		target := filepath.Join(dir, f.Name)
 		backup := ""
-		if _, statErr := fsys.lstat(target); statErr == nil {
+		_, statErr := fsys.lstat(target)
+		if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
+			// Without knowing, a rollback could remove an earlier file
+			// it never kept.
+			return fmt.Errorf("write %q: %w", target, unwrapPath(statErr))
+		}
+		if statErr == nil {
 			// A hard link keeps the earlier file reachable for a rollback
 			// without copying it, and target never goes missing for a
 			// reader.

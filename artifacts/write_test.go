@@ -206,6 +206,18 @@ func TestWriteFailures(t *testing.T) {
 			want: []string{`remove earlier "DIR/imageDetail.json": injected failure`},
 		},
 		{
+			name: "stat a file to replace",
+			fault: func(f *fsys) {
+				f.lstat = func(name string) (os.FileInfo, error) {
+					if on(name, TaskDefFile) {
+						return nil, &os.PathError{Op: "lstat", Path: name, Err: errInjected}
+					}
+					return os.Lstat(name)
+				}
+			},
+			want: []string{`write "DIR/taskdef.json": injected failure`},
+		},
+		{
 			name: "keep old file",
 			fault: func(f *fsys) {
 				f.link = func(old, new string) error {
