@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -173,6 +174,14 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	if c.Duration("wait-for-image") < 0 {
 		return usageError{fmt.Errorf("--wait-for-image %v: want a duration of 0 or more, such as 10m", c.Duration("wait-for-image"))}
 	}
+	// The two add up to the run's deadline; a sum past what a Duration
+	// holds would wrap negative and end the run before it starts.
+	if c.Duration("timeout") > math.MaxInt64-c.Duration("wait-for-image") {
+		return usageError{fmt.Errorf("--timeout %v plus --wait-for-image %v: too long; together at most %v", c.Duration("timeout"), c.Duration("wait-for-image"), time.Duration(math.MaxInt64))}
+	}
+	if write && c.String("out") == "" {
+		return usageError{errors.New("--out is empty: want a directory such as . or deploy")}
+	}
 	opts, err := renderOptions(c, lookupEnv)
 	if err != nil {
 		return err
@@ -220,7 +229,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 		return fmt.Errorf("stopped before writing: %w", err)
 	}
 	dir := c.String("out")
-	if err := artifacts.Write(dir, files); err != nil {
+	if err := artifacts.Write(ctx, dir, files); err != nil {
 		return err
 	}
 	for _, f := range files {

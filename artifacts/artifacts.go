@@ -1,15 +1,40 @@
 // Package artifacts writes the files that CodePipeline's deploy actions
-// read: their names, their formats, and writing them so that a failed run
-// leaves none of them behind half-written.
+// read: their names, their formats, and writing them all or nothing.
+//
+// Write keeps these promises about the output directory DIR:
+//
+//   - One writer at a time. Write holds an exclusive flock(2) on DIR itself
+//     (no lock file is created) for the whole write. A second ecsrender
+//     writing into the same DIR waits for as long as its context allows
+//     (the run's --timeout, a signal) and then fails with "another
+//     ecsrender is writing to DIR", so DIR never holds a mix of two runs.
+//     On systems without flock (not the release targets) there is no lock.
+//   - All or nothing. Every file is written and synced under a temporary
+//     name (".NAME.RANDOM.tmp", created exclusively, so two runs cannot
+//     share one) before the first rename. If any step fails, every file
+//     already renamed is put back as it was, earlier files that were moved
+//     aside are restored, and the temporary files are removed. A step of
+//     that rollback that fails is reported in the returned error, one line
+//     each, after the failure that caused it.
+//     Temporary files that a killed run left behind are removed under the
+//     lock before writing.
+//   - Exactly this run's artifacts. After a success DIR holds the files
+//     this run wrote and no other artifact: a file with an artifact name
+//     (taskdef.json, appspec.yaml, imageDetail.json, imagedefinitions.json)
+//     that this run did not write is an earlier run's, and the pipeline
+//     would publish it, so it is moved aside before the renames, deleted
+//     after success and restored on failure.
+//   - Nothing else is touched. Write only creates, replaces or removes the
+//     artifact names above and its own ".NAME..." temporary and backup
+//     files; any other file in DIR is left alone. A directory where an
+//     earlier artifact would be is not ecsrender's to remove, so the run
+//     fails instead.
 package artifacts
 
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/ecsrender/ecsrender/render"
@@ -124,128 +149,4 @@ func encodeJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-// Write puts files into dir, creating it if needed. Each file is written
-// to a temporary name beside its target and renamed into place only after
-// all of them were written and synced, so readers never see a partial
-// file. If a rename fails, the files already renamed are put back as they
-// were, so a failed run leaves no artifact it created or changed.
-func Write(dir string, files []File) (err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
-	}
-	var temps []string
-	defer func() {
-		for _, t := range temps {
-			os.Remove(t)
-		}
-	}()
-	for _, f := range files {
-		tmp, err := writeTemp(dir, f)
-		if tmp != "" {
-			temps = append(temps, tmp)
-		}
-		if err != nil {
-			return err
-		}
-	}
-
-	type done struct{ target, backup string }
-	var renamed []done
-	defer func() {
-		if err == nil {
-			for _, d := range renamed {
-				if d.backup != "" {
-					os.Remove(d.backup)
-				}
-			}
-			return
-		}
-		for i := len(renamed) - 1; i >= 0; i-- {
-			d := renamed[i]
-			if d.backup != "" {
-				os.Rename(d.backup, d.target)
-			} else {
-				os.Remove(d.target)
-			}
-		}
-	}()
-	for i, f := range files {
-		target := filepath.Join(dir, f.Name)
-		backup := ""
-		if _, statErr := os.Lstat(target); statErr == nil {
-			// A hard link keeps the old file reachable for a rollback
-			// without copying it.
-			backup = target + ".ecsrender-old"
-			os.Remove(backup)
-			if err := os.Link(target, backup); err != nil {
-				return fmt.Errorf("write %s: keep the old file for a rollback: %w", target, linkCause(err))
-			}
-		}
-		if err := os.Rename(temps[i], target); err != nil {
-			if backup != "" {
-				os.Remove(backup)
-			}
-			return fmt.Errorf("write %s: %w", target, linkCause(err))
-		}
-		renamed = append(renamed, done{target, backup})
-	}
-	temps = nil
-	syncDir(dir)
-	return nil
-}
-
-func writeTemp(dir string, f File) (string, error) {
-	target := filepath.Join(dir, f.Name)
-	t, err := os.CreateTemp(dir, "."+f.Name+".*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", target, unwrapPath(err))
-	}
-	name := t.Name()
-	if _, err := t.Write(f.Data); err != nil {
-		t.Close()
-		return name, fmt.Errorf("write %s: %w", target, unwrapPath(err))
-	}
-	if err := t.Sync(); err != nil {
-		t.Close()
-		return name, fmt.Errorf("write %s: %w", target, unwrapPath(err))
-	}
-	if err := t.Close(); err != nil {
-		return name, fmt.Errorf("write %s: %w", target, unwrapPath(err))
-	}
-	// CreateTemp makes files 0600; artifacts are read by other tools.
-	if err := os.Chmod(name, 0o644); err != nil {
-		return name, fmt.Errorf("write %s: %w", target, unwrapPath(err))
-	}
-	return name, nil
-}
-
-// unwrapPath drops the *os.PathError wrapper, whose temporary file name
-// would only confuse: the message already names the target.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// linkCause drops the *os.LinkError wrapper, whose two paths repeat the
-// target the message already names.
-func linkCause(err error) error {
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
-
-// syncDir makes the renames durable. Failure is not reported: the files
-// are complete either way, and some file systems refuse to sync a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

@@ -1,8 +1,10 @@
 package artifacts
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +38,7 @@ func TestWriteCreatesDirAndFiles(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "deploy", "nested")
 	files := []File{{TaskDefFile, []byte("{}\n")}, {ImageDetailFile, []byte(`{"ImageURI": "x"}`)}}
-	if err := Write(dir, files); err != nil {
+	if err := Write(context.Background(), dir, files); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{TaskDefFile: "{}\n", ImageDetailFile: `{"ImageURI": "x"}`}
@@ -67,11 +69,11 @@ func TestWriteRollsBack(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, AppSpecFile, "keep"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := Write(dir, []File{{TaskDefFile, []byte("new")}, {AppSpecFile, []byte("version: 0.0\n")}, {ImageDetailFile, []byte("{}")}})
+	err := Write(context.Background(), dir, []File{{TaskDefFile, []byte("new")}, {AppSpecFile, []byte("version: 0.0\n")}, {ImageDetailFile, []byte("{}")}})
 	if err == nil {
 		t.Fatal("Write succeeded over a directory")
 	}
-	if want := "write " + filepath.Join(dir, AppSpecFile) + ": keep the old file for a rollback: operation not permitted"; err.Error() != want {
+	if want := "write " + strconv.Quote(filepath.Join(dir, AppSpecFile)) + ": keep the old file for a rollback: operation not permitted"; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 	got := readDir(t, dir)
@@ -92,8 +94,8 @@ func TestWriteErrors(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := Write(filepath.Join(file, "out"), []File{{TaskDefFile, []byte("{}")}})
-	if err == nil || !strings.HasPrefix(err.Error(), "create output directory: ") || !strings.HasSuffix(err.Error(), "not a directory") {
+	err := Write(context.Background(), filepath.Join(file, "out"), []File{{TaskDefFile, []byte("{}")}})
+	if err == nil || !strings.HasPrefix(err.Error(), "create output directory ") || !strings.HasSuffix(err.Error(), "not a directory") {
 		t.Errorf("error %v, want create output directory: ...: not a directory", err)
 	}
 	if os.Geteuid() != 0 {
@@ -101,8 +103,8 @@ func TestWriteErrors(t *testing.T) {
 		if err := os.Mkdir(ro, 0o555); err != nil {
 			t.Fatal(err)
 		}
-		err := Write(ro, []File{{TaskDefFile, []byte("{}")}})
-		if want := "write " + filepath.Join(ro, TaskDefFile) + ": permission denied"; err == nil || err.Error() != want {
+		err := Write(context.Background(), ro, []File{{TaskDefFile, []byte("{}")}})
+		if want := "write " + strconv.Quote(filepath.Join(ro, TaskDefFile)) + ": permission denied"; err == nil || err.Error() != want {
 			t.Errorf("error %v, want %q", err, want)
 		}
 	}
