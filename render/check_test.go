@@ -560,7 +560,7 @@ func TestFargateSizes(t *testing.T) {
 
 func TestSuggest(t *testing.T) {
 	t.Parallel()
-	fields := TaskDefinitionShape().Field("containerDefinitions").Elem.FieldNames()
+	fields := taskDefinitionShape().Field("containerDefinitions").Elem.FieldNames()
 	tests := []struct{ word, want string }{
 		{"environments", "environment"},
 		{"Environment", "environment"},
@@ -619,7 +619,7 @@ func TestRequiredMembers(t *testing.T) {
 			return
 		}
 		seen[s] = true
-		if s.Kind == ShapeStruct && s != TaskDefinitionShape() {
+		if s.Kind == ShapeStruct && s != taskDefinitionShape() {
 			got := slices.Sorted(slices.Values(requiredMembers(s.Name)))
 			want := slices.Sorted(slices.Values(sdk[s.Name]))
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -631,7 +631,7 @@ func TestRequiredMembers(t *testing.T) {
 			visit(f)
 		}
 	}
-	visit(TaskDefinitionShape())
+	visit(taskDefinitionShape())
 }
 
 func ExampleCheckTaskDefinition() {

@@ -155,7 +155,7 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 
 	tdata := TemplateData{Vars: vars, LookupEnv: o.LookupEnv}
 	ev := newEvaluator(tdata)
-	ev.evaluate(td, TaskDefinitionShape(), "")
+	ev.evaluate(td, taskDefinitionShape(), "")
 	if len(ev.problems) > 0 {
 		return nil, &ProblemsError{Object: object, Problems: ev.problems}
 	}
