@@ -1,6 +1,9 @@
 package render
 
-import "sort"
+import (
+	"sort"
+	"sync"
+)
 
 //go:generate go run ./internal/modelgen -o model_gen.go
 
@@ -52,11 +55,6 @@ func (s *Shape) Field(name string) *Shape {
 	return s.Fields[name]
 }
 
-// taskDefinitionModel is the model of a RegisterTaskDefinition request. It is
-// built from the generated table during init and never written afterwards,
-// so every render and check can read it at once without locking.
-var taskDefinitionModel = newTaskDefinitionShape()
-
 // taskDefinitionShape returns the model of a RegisterTaskDefinition request.
 // Callers must not modify it.
 //
@@ -67,4 +65,15 @@ var taskDefinitionModel = newTaskDefinitionShape()
 // time (internal/modelgen writes model_gen.go), not at every start, so the
 // binary links no ECS client; TestModelGenerated fails when model_gen.go is
 // stale.
-func taskDefinitionShape() *Shape { return taskDefinitionModel }
+func taskDefinitionShape() *Shape {
+	taskDefinitionModel.once.Do(func() { taskDefinitionModel.shape = newTaskDefinitionShape() })
+	return taskDefinitionModel.shape
+}
+
+// taskDefinitionModel holds the model once built. It is built on first use,
+// not during init, because `ecsrender version` and a run that fails on its
+// flags never need it; after that it is only read.
+var taskDefinitionModel struct {
+	once  sync.Once
+	shape *Shape
+}
