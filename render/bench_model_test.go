@@ -7,9 +7,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
-// BenchmarkModelBuild compares what building the model costs at start-up:
-// the generated table (now, once on first use) against the reflection walk over
-// the SDK types that it replaced.
+// BenchmarkModelBuild compares what building the model costs once per
+// process: the generated table (built on first use) against the reflection
+// walk over the SDK types that it replaced.
 func BenchmarkModelBuild(b *testing.B) {
 	b.Run("generated", func(b *testing.B) {
 		b.ReportAllocs()
