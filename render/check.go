@@ -34,7 +34,7 @@ func CheckTaskDefinition(td *Node) (problems, warnings []Problem) {
 		return []Problem{{Msg: "want a task definition object, got " + typeOf(td)}}, nil
 	}
 	c := &checker{td: td}
-	c.walk(td, TaskDefinitionShape(), "")
+	c.walk(td, taskDefinitionShape(), "")
 	c.rules()
 	order := documentOrder(td)
 	sortProblems(c.problems, order)

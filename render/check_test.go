@@ -472,7 +472,7 @@ func TestRequiredMembers(t *testing.T) {
 			return
 		}
 		seen[s] = true
-		if s.Kind == ShapeStruct && s != TaskDefinitionShape() {
+		if s.Kind == ShapeStruct && s != taskDefinitionShape() {
 			got := slices.Sorted(slices.Values(requiredMembers(s.Name)))
 			want := slices.Sorted(slices.Values(sdk[s.Name]))
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -484,7 +484,7 @@ func TestRequiredMembers(t *testing.T) {
 			visit(f)
 		}
 	}
-	visit(TaskDefinitionShape())
+	visit(taskDefinitionShape())
 }
 
 func ExampleCheckTaskDefinition() {

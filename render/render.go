@@ -223,7 +223,7 @@ func loadTaskDefinition(ctx context.Context, l Loader, src ref.Source) (td *Node
 // returns every problem found.
 func evaluateTaskDefinition(td *Node, data TemplateData) []Problem {
 	ev := newEvaluator(data)
-	ev.evaluate(td, TaskDefinitionShape(), "")
+	ev.evaluate(td, taskDefinitionShape(), "")
 	return ev.problems
 }
 

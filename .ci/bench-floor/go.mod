@@ -1,0 +1,3 @@
+module ecsrender.bench/floor
+
+go 1.26.8
