@@ -702,6 +702,7 @@ func TestMotoTemplateVersion(t *testing.T) {
 		return fmt.Appendf(nil, `{
   "family": "versions",
   "requiresCompatibilities": ["FARGATE"],
+  "executionRoleArn": "ecsTaskExecutionRole",
   "networkMode": "awsvpc",
   "cpu": "256",
   "memory": "512",
@@ -949,6 +950,7 @@ func TestMotoCrossRegion(t *testing.T) {
 	m.put(bucket, "taskdef.json", fmt.Appendf(nil, `{
   "family": "cross-region",
   "requiresCompatibilities": ["FARGATE"],
+  "executionRoleArn": "ecsTaskExecutionRole",
   "networkMode": "awsvpc",
   "cpu": "256",
   "memory": "512",
@@ -995,6 +997,7 @@ func TestMotoManifestKinds(t *testing.T) {
 	m.put(bucket, "taskdef.json", fmt.Appendf(nil, `{
   "family": "kinds",
   "requiresCompatibilities": ["FARGATE"],
+  "executionRoleArn": "ecsTaskExecutionRole",
   "networkMode": "awsvpc",
   "cpu": "256",
   "memory": "512",
@@ -1089,6 +1092,7 @@ func TestMotoSharedDigest(t *testing.T) {
 	m.put(bucket, "taskdef.json", fmt.Appendf(nil, `{
   "family": "shared",
   "requiresCompatibilities": ["FARGATE"],
+  "executionRoleArn": "ecsTaskExecutionRole",
   "networkMode": "awsvpc",
   "cpu": "256",
   "memory": "512",
@@ -1212,6 +1216,7 @@ func TestMotoImageEdges(t *testing.T) {
 	m.put(bucket, "taskdef.json", fmt.Appendf(nil, `{
   "family": "edges",
   "requiresCompatibilities": ["FARGATE"],
+  "executionRoleArn": "ecsTaskExecutionRole",
   "networkMode": "awsvpc",
   "cpu": "256",
   "memory": "512",

@@ -160,6 +160,10 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, &ProblemsError{Object: object, Problems: ev.problems}
 	}
 
+	for _, notice := range NormalizeTaskSize(td) {
+		res.Notices = append(res.Notices, object+": "+notice)
+	}
+
 	containers := containerIndex(td)
 	if err := checkNames("--image", images, containers); err != nil {
 		return nil, err
