@@ -729,6 +729,7 @@ func TestMotoImageEdges(t *testing.T) {
 	m.put(bucket, "taskdef.json", fmt.Appendf(nil, `{
   "family": "edges",
   "requiresCompatibilities": ["FARGATE"],
+  "executionRoleArn": "ecsTaskExecutionRole",
   "networkMode": "awsvpc",
   "cpu": "256",
   "memory": "512",

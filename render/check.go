@@ -275,6 +275,7 @@ func (c *checker) rules() {
 	c.containerMemory(containers)
 	c.memoryReservation(containers)
 	c.environment(containers)
+	c.limits(containers)
 	c.size()
 }
 

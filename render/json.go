@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -134,6 +135,11 @@ func (e *SyntaxError) Error() string {
 // standard decoder silently keeps the last one, which would let two "image"
 // keys quietly become one.
 func ParseJSON(data []byte) (*Node, error) {
+	// Windows editors save a byte-order mark that JSON does not allow;
+	// json.Decoder would call it an "invalid character 'ï'".
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return nil, &SyntaxError{Line: 1, Column: 1, Msg: "invalid JSON: the file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"}
+	}
 	if !utf8.Valid(data) {
 		// json.Decoder would quietly turn bad bytes into U+FFFD.
 		i := 0
@@ -300,12 +306,33 @@ func (p *parser) array() (*Node, error) {
 }
 
 // joinPath appends an object key to a JSON path such as
-// containerDefinitions[1].environment.
+// containerDefinitions[1].environment. A key that is not a plain name (a
+// docker label with a space, an unknown key from a hostile template) is
+// written quoted, dockerLabels["team name"], so that a newline or an escape
+// sequence in a key cannot reach a message raw.
 func joinPath(path, key string) string {
+	if !plainKey(key) {
+		return path + "[" + strconv.Quote(key) + "]"
+	}
 	if path == "" {
 		return key
 	}
 	return path + "." + key
+}
+
+// plainKey reports whether key can stand unquoted in a path: every ECS
+// model member, awslogs option and reverse-DNS docker label is such a key.
+func plainKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_-./:@", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // indexPath appends an array index to a JSON path.

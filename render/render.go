@@ -118,6 +118,10 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, &ProblemsError{Object: object, Problems: problems}
 	}
 
+	for _, notice := range NormalizeTaskSize(td) {
+		notices = append(notices, object+": "+notice)
+	}
+
 	containers := containerIndex(td)
 	if err := setImages(containers, o.Images, o.Placeholders); err != nil {
 		return nil, err

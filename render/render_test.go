@@ -32,6 +32,7 @@ const twoContainers = `{
   "networkMode": "awsvpc",
   "cpu": "256",
   "memory": "512",
+  "executionRoleArn": "ecsTaskExecutionRole",
   "containerDefinitions": [
     {"name": "app", "image": "` + appRepo + `:latest"},
     {"name": "nginx", "image": "` + nginxRepo + `:1.27", "portMappings": [{"containerPort": 80}]},
