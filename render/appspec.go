@@ -480,6 +480,9 @@ func ParseAppSpec(data []byte, tdata TemplateData, td *Node) (*AppSpec, error) {
 	}
 	p := &appSpecParser{e: newEvaluator(tdata), containers: appSpecContainers(td), checkContainer: td != nil}
 	a := p.appSpec(root)
+	if err := p.e.stopped(); err != nil {
+		return nil, fmt.Errorf("appspec: %w", err)
+	}
 	if len(p.e.problems) > 0 {
 		return nil, &ProblemsError{Object: "appspec", Problems: p.e.problems}
 	}

@@ -153,9 +153,12 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		res.Notices = append(res.Notices, object+": "+notice)
 	}
 
-	tdata := TemplateData{Vars: vars, LookupEnv: o.LookupEnv}
+	tdata := TemplateData{Vars: vars, LookupEnv: o.LookupEnv, Context: ctx}
 	ev := newEvaluator(tdata)
 	ev.evaluate(td, TaskDefinitionShape(), "")
+	if err := ev.stopped(); err != nil {
+		return nil, fmt.Errorf("%s: %w", object, err)
+	}
 	if len(ev.problems) > 0 {
 		return nil, &ProblemsError{Object: object, Problems: ev.problems}
 	}
