@@ -379,11 +379,12 @@ var plainName = regexp.MustCompile(`^[A-Za-z0-9_.=-]+$`)
 
 // quoteIfNeeded gives s as written when it is a plain name, and quoted
 // otherwise, so that input echoed in a message cannot forge a log line.
+// Non-ASCII is escaped too: a Kelvin sign must not read as a K.
 func quoteIfNeeded(s string) string {
 	if plainName.MatchString(s) {
 		return s
 	}
-	return strconv.Quote(s)
+	return strconv.QuoteToASCII(s)
 }
 
 // builtinFuncs are text/template's built-in functions that templates may
@@ -409,6 +410,9 @@ var functionAdvice = map[string]string{
 // does not have (., $, fields).
 type treeCheck struct {
 	nodes int
+	// dotSet is whether dot holds a value where the walk is: inside the
+	// body of a with. Elsewhere dot is the data ecsrender has none of.
+	dotSet bool
 }
 
 const (
@@ -471,11 +475,13 @@ func (c *treeCheck) walk(n parse.Node, depth int) string {
 			return msgField
 		}
 	case *parse.IfNode:
-		return c.branch(&n.BranchNode, depth)
+		return c.branch(&n.BranchNode, depth, false)
 	case *parse.WithNode:
-		return c.branch(&n.BranchNode, depth)
+		return c.branch(&n.BranchNode, depth, true)
 	case *parse.DotNode:
-		return msgDot
+		if !c.dotSet {
+			return msgDot
+		}
 	case *parse.FieldNode:
 		// {{.Name}} belongs to another tool (a Docker log tag, say); say
 		// how to keep it literal. Field names are letters and digits.
@@ -495,11 +501,17 @@ func (c *treeCheck) walk(n parse.Node, depth int) string {
 	return ""
 }
 
-func (c *treeCheck) branch(b *parse.BranchNode, depth int) string {
+// branch walks an if or a with; setsDot is true for a with, whose body
+// (and not its else) sees the pipeline's value as dot.
+func (c *treeCheck) branch(b *parse.BranchNode, depth int, setsDot bool) string {
 	if msg := c.walk(b.Pipe, depth); msg != "" {
 		return msg
 	}
-	if msg := c.walk(b.List, depth); msg != "" {
+	outer := c.dotSet
+	c.dotSet = outer || setsDot
+	msg := c.walk(b.List, depth)
+	c.dotSet = outer
+	if msg != "" {
 		return msg
 	}
 	if b.ElseList != nil {
