@@ -148,16 +148,14 @@ func (e *evaluator) reserve(n int) error {
 	return nil
 }
 
-// charge counts a function's result against the budgets.
+// charge counts a function's result against the budgets; a result that
+// does not fit is refused and not counted, so the counts never pass them.
 func (e *evaluator) charge(s string) (string, error) {
+	if err := e.reserve(len(s)); err != nil {
+		return "", err
+	}
 	e.built += len(s)
 	e.total += len(s)
-	if e.built > maxRenderedString {
-		return "", errStringBudget
-	}
-	if e.total > maxEvaluatedDocument {
-		return "", errDocumentBudget
-	}
 	return s, nil
 }
 
@@ -629,10 +627,10 @@ func (w *outputWriter) Write(p []byte) (int, error) {
 	if w.Len()+len(p) > maxRenderedString {
 		return 0, errStringBudget
 	}
-	w.e.total += len(p)
-	if w.e.total > maxEvaluatedDocument {
+	if w.e.total+len(p) > maxEvaluatedDocument {
 		return 0, errDocumentBudget
 	}
+	w.e.total += len(p)
 	return w.Builder.Write(p)
 }
 
