@@ -280,8 +280,8 @@ func printSize(args []any) int {
 // refuse it. The bound follows fmt's grammar: every verb writes at most
 // its width, its precision and its operand escaped (six bytes for one with
 // %# x or %+q), and operands no verb used are written once more after
-// %!(EXTRA. A width or precision taken from an operand (*) counts as fmt's
-// own maximum.
+// %!(EXTRA; a complex operand is padded twice, once per part. A width or
+// precision taken from an operand (*) counts as fmt's own maximum.
 func printfSize(format string, args []any) int {
 	const fmtMaxWidth = 1e6 // fmt prints %!(BADWIDTH) above this
 	used := make([]bool, len(args))
@@ -328,24 +328,31 @@ func printfSize(format string, args []any) int {
 			i++
 		}
 		size += 32 // %!v(BADINDEX), %!(NOVERB), %!d(string=...) and the like
-		size += widthOrPrecision()
+		pad := widthOrPrecision()
 		if i < len(format) && format[i] == '.' {
 			i++
-			size += widthOrPrecision()
+			pad += widthOrPrecision()
 		}
 		index()
 		if i >= len(format) {
+			size += pad
 			break
 		}
 		verb := format[i]
 		i++
 		if verb == '%' {
+			size += pad
 			continue
 		}
 		if argNum >= 0 && argNum < len(args) {
 			size += argSize(args[argNum])
 			used[argNum] = true
+			switch args[argNum].(type) {
+			case complex64, complex128:
+				pad *= 2 // fmt pads the real and the imaginary part each
+			}
 		}
+		size += pad
 		argNum++
 	}
 	for k, u := range used {

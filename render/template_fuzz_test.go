@@ -20,7 +20,9 @@ import (
 //     only ever replaced by a string, or by a number or boolean where the
 //     model wants one;
 //   - no message holds a raw control character that could forge a log line,
-//     and "<no value>" never appears unless the input wrote it.
+//     and "<no value>" never appears unless the input wrote it;
+//   - printf's size bound, which refuses a call before fmt allocates, holds
+//     for the value used as a format.
 //
 // The seed corpus in testdata/fuzz/FuzzEvaluate runs as an ordinary test.
 func FuzzEvaluate(f *testing.F) {
@@ -45,8 +47,20 @@ func FuzzEvaluate(f *testing.F) {
 		}
 		checkEvaluate(t, data, slots.Bytes(), true)
 		checkEvaluate(t, data, []byte(doc), false)
+		// printf is refused on printfSize's bound before fmt allocates,
+		// so the bound must hold whenever it admits a call.
+		for _, args := range printfArgs {
+			if bound := printfSize(value, args); bound <= 1<<20 {
+				if got := len(fmt.Sprintf(value, args...)); got > bound {
+					t.Errorf("printf %q %v: %d bytes, more than the bound %d", value, args, got, bound)
+				}
+			}
+		}
 	})
 }
+
+// printfArgs are operands of each type a template can pass to printf.
+var printfArgs = [][]any{nil, {1, "é\x01\xff<\"", 1.5e300}, {complex(-1e300, 1e-300), true, nil, uint8(200), int64(-1 << 63)}}
 
 func checkEvaluate(t *testing.T, data TemplateData, raw []byte, mustParse bool) {
 	t.Helper()

@@ -268,7 +268,8 @@ func TestParseVarsQuotesKeys(t *testing.T) {
 func TestPrintfSize(t *testing.T) {
 	t.Parallel()
 	formats := []string{"", "%", "%%", "%d", "%5.2f", "%[2]s %[1]s", "%[0]d", "%[9]d", "%!", "%-+# 0x", "%.*d", "%*.*f",
-		"%x", "%# x", "%+q", "%q", "%U", "%v %v %v", "%[1]*d", "%.[2]*[1]f", "%[", "%[1", "%[1]", "%.", "%e", "%b", "%T"}
+		"%x", "%# x", "%+q", "%q", "%U", "%v %v %v", "%[1]*d", "%.[2]*[1]f", "%[", "%[1", "%[1]", "%.", "%e", "%b", "%T",
+		"%0500d", "%.300f", "%500.300v %[1]v"}
 	args := [][]any{nil, {1}, {"é\x01\xff<"}, {1.5e300, "ab"}, {complex(1e300, -1e300), 3, "x"}, {true, nil, uint8(7)}, {"a", "b", "c"}}
 	for _, f := range formats {
 		for _, a := range args {
@@ -277,5 +278,40 @@ func TestPrintfSize(t *testing.T) {
 				t.Errorf("printf %q %v: %d bytes, bound %d", f, a, got, bound)
 			}
 		}
+	}
+}
+
+// BenchmarkHostileTemplate shows that templates which would run for hours
+// or build gigabytes in text/template alone are refused in microseconds,
+// and that a document spending its whole byte budget costs milliseconds.
+func BenchmarkHostileTemplate(b *testing.B) {
+	doubling := `{{ $x := "ab" }}` + strings.Repeat(`{{ $x = printf "%s%s" $x $x }}`, 40) + "{{ len $x }}"
+	tests := []struct {
+		name string
+		doc  *Node
+	}{
+		{"range 1e9", NewString(`{{ range 1000000000 }}{{ end }}`)},
+		{"define recursion", NewString(`{{ define "a" }}{{ template "a" }}{{ template "a" }}{{ end }}{{ template "a" }}`)},
+		{"printf doubling 2^40", NewString(doubling)},
+		{"printf width 999999", NewString(`{{ printf "%0999999d%0999999d" 1 2 }}`)},
+		{"nesting", NewString(strings.Repeat("{{ if 1 }}", 250) + strings.Repeat("{{ end }}", 250))},
+		{"document budget", func() *Node {
+			var items []*Node
+			for range 1000 {
+				items = append(items, NewString(`{{ $x := printf "%060000d" 1 }}`))
+			}
+			return &Node{Kind: Array, Items: items}
+		}()},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				e := newEvaluator(TemplateData{})
+				e.evaluate(tt.doc, nil, "v")
+				if len(e.problems) == 0 {
+					b.Fatal("not refused")
+				}
+			}
+		})
 	}
 }
