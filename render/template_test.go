@@ -269,7 +269,7 @@ func TestPrintfSize(t *testing.T) {
 	t.Parallel()
 	formats := []string{"", "%", "%%", "%d", "%5.2f", "%[2]s %[1]s", "%[0]d", "%[9]d", "%!", "%-+# 0x", "%.*d", "%*.*f",
 		"%x", "%# x", "%+q", "%q", "%U", "%v %v %v", "%[1]*d", "%.[2]*[1]f", "%[", "%[1", "%[1]", "%.", "%e", "%b", "%T",
-		"%0500d", "%.300f", "%500.300v %[1]v"}
+		"%05000d", "%.5000f", "%5000.300v %[1]v"}
 	args := [][]any{nil, {1}, {"é\x01\xff<"}, {1.5e300, "ab"}, {complex(1e300, -1e300), 3, "x"}, {true, nil, uint8(7)}, {"a", "b", "c"}}
 	for _, f := range formats {
 		for _, a := range args {
