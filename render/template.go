@@ -421,7 +421,7 @@ type treeCheck struct {
 }
 
 const (
-	msgRange    = `{{range}} is not allowed: a task definition value needs no loop (use if, with, var and env)`
+	msgRange    = `{{range}} is not allowed: a value needs no loop (use if, with, var and env)`
 	msgDefine   = `{{define}}, {{template}} and {{block}} are not allowed: each value is evaluated on its own`
 	msgBreak    = `{{break}} and {{continue}} are not allowed`
 	msgDot      = `{{.}} reads template data, which ecsrender has none of (use var or env); to keep it for another tool, write {{"{{"}}.}}`
