@@ -283,7 +283,9 @@ func printSize(args []any) int {
 // %!(EXTRA; a complex operand is padded twice, once per part. A width or
 // precision taken from an operand (*) counts as fmt's own maximum.
 func printfSize(format string, args []any) int {
-	const fmtMaxWidth = 1e6 // fmt prints %!(BADWIDTH) above this
+	// fmt stops reading a width once it is 1e6 or more before the next
+	// digit, so the widest it takes has seven digits.
+	const fmtMaxWidth = 1e7
 	used := make([]bool, len(args))
 	size := len(format)
 	argNum := 0
