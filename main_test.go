@@ -285,8 +285,10 @@ func TestStoppedBeforeWriting(t *testing.T) {
 	if code != exitOther {
 		t.Errorf("exit %d, want %d", code, exitOther)
 	}
-	if want := "error: stopped before writing: context canceled\n"; !strings.HasSuffix(stderr.String(), want) {
-		t.Errorf("stderr %q, want it to end %q", stderr.String(), want)
+	// Template evaluation observes the context too, so the run may stop
+	// there rather than just before writing.
+	if got := stderr.String(); !regexp.MustCompile(`^error: .*stopped.*: context canceled( \(.*\))?\n$`).MatchString(got) {
+		t.Errorf("stderr %q, want one line saying the run stopped: context canceled", got)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("%s exists after a stopped run", dir)

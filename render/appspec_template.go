@@ -73,6 +73,9 @@ func parseAppSpec(data []byte, tdata TemplateData, containers []appspec.Containe
 	}
 	p := &appSpecParser{e: newEvaluator(tdata), checkContainer: checkContainer}
 	a := p.appSpec(root)
+	if err := p.e.stopped(); err != nil {
+		return nil, fmt.Errorf("appspec: %w", err)
+	}
 	if problems := p.merge(appspec.Validate(a, &p.sites, containers)); len(problems) > 0 {
 		return nil, &ProblemsError{Object: "appspec", Problems: problems}
 	}

@@ -113,8 +113,12 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	notices = appendNonEmpty(notices, notice)
 
-	data := TemplateData{Vars: o.Variables, LookupEnv: o.LookupEnv}
-	if problems := evaluateTaskDefinition(td, data); len(problems) > 0 {
+	data := TemplateData{Vars: o.Variables, LookupEnv: o.LookupEnv, Context: ctx}
+	problems, err := evaluateTaskDefinition(td, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", object, err)
+	}
+	if len(problems) > 0 {
 		return nil, &ProblemsError{Object: object, Problems: problems}
 	}
 
@@ -225,10 +229,13 @@ func loadTaskDefinition(ctx context.Context, l Loader, src ref.Source) (td *Node
 
 // evaluateTaskDefinition renders the template actions of td in place and
 // returns every problem found.
-func evaluateTaskDefinition(td *Node, data TemplateData) []Problem {
+func evaluateTaskDefinition(td *Node, data TemplateData) ([]Problem, error) {
 	ev := newEvaluator(data)
 	ev.evaluate(td, taskDefinitionShape(), "")
-	return ev.problems
+	if err := ev.stopped(); err != nil {
+		return nil, err
+	}
+	return ev.problems, nil
 }
 
 // setImages writes the images given into their containers, after checking
