@@ -160,19 +160,18 @@ func (d *differ) keyed(path, key string, a, b *Node, at diffAt) {
 			// One line per variable, its value (or its secret's ARN, never
 			// the secret) in place of a nested path.
 			p := path + "." + diffName(k)
-			show := func(n *Node) string {
-				if key == "environment" {
-					return diffShow(diffWithout(n, field).Get("value"))
-				}
-				return "valueFrom " + diffShow(n.Get("valueFrom"))
+			member, prefix := "valueFrom", "valueFrom "
+			if key == "environment" {
+				member, prefix = "value", ""
 			}
+			show := func(n *Node) string { return diffShow(n.Get(member)) }
 			switch {
 			case av == nil:
-				d.add(p, at, "added "+show(bv))
+				d.add(p, at, "added "+prefix+show(bv))
 			case bv == nil:
-				d.add(p, at, "removed (was "+show(av)+")")
+				d.add(p, at, "removed (was "+prefix+show(av)+")")
 			case diffCanon(av, "") != diffCanon(bv, ""):
-				d.add(p, at, show(av)+" -> "+show(bv))
+				d.add(p, at, prefix+show(av)+" -> "+show(bv))
 			}
 		default:
 			p := path + "[" + diffName(k) + "]"
