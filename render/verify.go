@@ -232,6 +232,10 @@ func (v *verifier) region(r string) string {
 // key names a resource for the cache: the same resource asked about by two
 // services of one run has the same key.
 func (v *verifier) key(r verifyRef) string {
+	if r.kind == verifyRole || r.kind == verifyImage {
+		// IAM is global, and an image reference names its own region.
+		return verifyKey(r.kind, "", r.id)
+	}
 	return verifyKey(r.kind, v.region(r.region), r.id)
 }
 

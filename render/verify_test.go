@@ -910,3 +910,50 @@ func TestVerifyCancelledWhileWaiting(t *testing.T) {
 // deadlineCh bounds a gate's wait so that a broken implementation fails
 // instead of hanging; no test asserts on time.
 func deadlineCh() <-chan time.Time { return time.After(10 * time.Second) }
+
+// ExampleVerify verifies a rendered task definition whose execution role
+// trusts only Lambda, against a rolling service whose running revision has
+// another thread count.
+func ExampleVerify() {
+	const trustLambda = `{"Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	td, _ := ParseJSON([]byte(`{
+  "family": "web",
+  "executionRoleArn": "web-exec",
+  "containerDefinitions": [{"name": "web", "image": "<IMAGE1_NAME>",
+    "environment": [{"name": "RAILS_MAX_THREADS", "value": "8"}],
+    "secrets": [{"name": "DB_PASSWORD", "valueFrom": "/prd/db-password"}]}]
+}`))
+	running := `{"taskDefinition": {"family": "web", "executionRoleArn": "web-exec", "revision": 7,
+  "containerDefinitions": [{"name": "web", "image": "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/rails@sha256:0000", "cpu": 0, "essential": true,
+    "environment": [{"name": "RAILS_MAX_THREADS", "value": "5"}],
+    "secrets": [{"name": "DB_PASSWORD", "valueFrom": "/prd/db-password"}]}]}}`
+	world := &fakeWorld{
+		roles:    map[string]RoleFacts{"web-exec": {Found: true, TrustPolicy: trustLambda}},
+		services: map[string]ServiceFacts{"prd/web": {Found: true, Status: "ACTIVE", DeploymentController: "ECS", TaskDefinition: []byte(running)}},
+	}
+	rep, err := Verify(context.Background(), td, VerifyInput{
+		Region:           "ap-northeast-1",
+		Images:           map[string]string{"web": "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/rails@sha256:1111"},
+		ImageDefinitions: []string{"web"},
+		Target:           &VerifyTarget{Cluster: "prd", Service: "web"},
+	}, world.lookups(), NewVerifyCache())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, p := range rep.Problems {
+		fmt.Println("problem:", p)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Println("warning:", w)
+	}
+	for _, c := range rep.Changes {
+		fmt.Println("change:", c)
+	}
+	// Output:
+	// problem: executionRoleArn: role "web-exec" cannot be assumed by ECS tasks: its trust policy does not let ecs-tasks.amazonaws.com call sts:AssumeRole (it trusts "lambda.amazonaws.com")
+	// problem: containerDefinitions[0].secrets[0].valueFrom: ssm parameter "/prd/db-password" not found in region "ap-northeast-1"
+	// warning: containerDefinitions[web].environment.RAILS_MAX_THREADS: not deployed by the ECS action: apply it with Terraform
+	// change: containerDefinitions[web].image: "sha256:0000" -> "sha256:1111"
+	// change: containerDefinitions[web].environment.RAILS_MAX_THREADS: "5" -> "8"
+}
