@@ -35,15 +35,23 @@ type fakeWorld struct {
 }
 
 func (w *fakeWorld) record(kind, region, id string) error {
+	w.count(kind, region, id)
+	if w.during != nil {
+		w.during()
+	}
+	return w.err(kind, id)
+}
+
+func (w *fakeWorld) count(kind, region, id string) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.calls == nil {
 		w.calls = map[string]int{}
 	}
 	w.calls[kind+" "+region+" "+id]++
-	w.mu.Unlock()
-	if w.during != nil {
-		w.during()
-	}
+}
+
+func (w *fakeWorld) err(kind, id string) error {
 	if err := w.errs[kind+":"+id]; err != nil {
 		return err
 	}
@@ -68,9 +76,13 @@ func (w *fakeWorld) Parameters(ctx context.Context, region string, names []strin
 	w.mu.Lock()
 	w.paramCalls = append(w.paramCalls, region+" "+strings.Join(names, ","))
 	w.mu.Unlock()
+	if w.during != nil {
+		w.during() // one call, however many names
+	}
 	out := map[string]bool{}
 	for _, n := range names {
-		if err := w.record("parameter", region, n); err != nil {
+		w.count("parameter", region, n)
+		if err := w.err("parameter", n); err != nil {
 			return nil, err
 		}
 		out[n] = w.params[region+" "+n]
@@ -831,8 +843,7 @@ func TestVerifyLookupsRunConcurrently(t *testing.T) {
 	w := goodWorld()
 	// Distinct lookups of verifyTemplate: 2 roles, 2 images, 2 secrets, 2
 	// parameter regions (one call each), 1 log group, the account and the
-	// service. The parameter fake records each name, so the two names of
-	// ap-northeast-1 pass the gate one after the other within one call.
+	// service.
 	const distinct = 11
 	g := newGate(distinct)
 	w.during = g.during
@@ -956,4 +967,37 @@ func ExampleVerify() {
 	// warning: containerDefinitions[web].environment.RAILS_MAX_THREADS: not deployed by the ECS action: apply it with Terraform
 	// change: containerDefinitions[web].image: "sha256:0000" -> "sha256:1111"
 	// change: containerDefinitions[web].environment.RAILS_MAX_THREADS: "5" -> "8"
+}
+
+// BenchmarkVerify measures what verify costs a run by itself, the lookups
+// answered at once from memory.
+func BenchmarkVerify(b *testing.B) {
+	td := tParse(verifyTemplate)
+	w := goodWorld()
+	w.services["prd/web"] = ServiceFacts{Found: true, Status: "ACTIVE", DeploymentController: "ECS", TaskDefinition: runningWeb()}
+	in := verifyInput()
+	in.ImageDefinitions = []string{"web", "nginx"}
+	in.Target = &VerifyTarget{Cluster: "prd", Service: "web"}
+	for b.Loop() {
+		if _, err := Verify(context.Background(), td, in, w.lookups(), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyRoundTrips gives each lookup a 50ms round trip, as AWS
+// from CodeBuild takes: verify costs about one round trip, not one per
+// resource (11 here).
+func BenchmarkVerifyRoundTrips(b *testing.B) {
+	td := tParse(verifyTemplate)
+	w := goodWorld()
+	w.during = func() { time.Sleep(50 * time.Millisecond) }
+	w.services["prd/web"] = ServiceFacts{Found: true, Status: "ACTIVE", DeploymentController: "ECS", TaskDefinition: runningWeb()}
+	in := verifyInput()
+	in.Target = &VerifyTarget{Cluster: "prd", Service: "web"}
+	for b.Loop() {
+		if _, err := Verify(context.Background(), td, in, w.lookups(), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
