@@ -191,7 +191,7 @@ func Verify(ctx context.Context, td *Node, in VerifyInput, lk VerifyLookups, cac
 		res := v.results[v.serviceKey()]
 		if res.err != nil {
 			if !errors.Is(res.err, ErrAccessDenied) {
-				return VerifyReport{}, res.err
+				return VerifyReport{}, verifyFailure(verifyServiceKind, in.Target.Cluster+"/"+in.Target.Service, res.err)
 			}
 			rep.Warnings = append(rep.Warnings, Problem{Msg: "service not verified: " + verifyOneLine(res.err.Error())})
 		} else if err := verifyService(td, in, res.val.(ServiceFacts), &rep); err != nil {
@@ -352,7 +352,7 @@ func (v *verifier) callerAccount(rep *VerifyReport) (string, error) {
 			rep.Warnings = append(rep.Warnings, Problem{Msg: "account not known, references into other accounts verified as this one's: " + verifyOneLine(res.err.Error())})
 			return "", nil
 		}
-		return "", res.err
+		return "", verifyFailure(verifyAccount, "", res.err)
 	}
 	return res.val.(string), nil
 }
@@ -369,7 +369,7 @@ func (v *verifier) judge(r verifyRef, caller string, denied map[verifyKind]bool,
 	foreign := r.account != "" && caller != "" && r.account != caller
 	if res.err != nil {
 		if !errors.Is(res.err, ErrAccessDenied) {
-			return res.err
+			return verifyFailure(r.kind, r.id, res.err)
 		}
 		if foreign {
 			rep.Notices = append(rep.Notices, v.foreignNotice(r, caller))
@@ -453,6 +453,19 @@ func (p Platform) runsOn(have Platform) bool {
 		(p.Variant == "" || have.Variant == "" || have.Variant == p.Variant)
 }
 
+// verifyFailure names the resource in a bare context error, which is what
+// a lookup still waiting for a slot, or for another service's answer,
+// returns when --timeout runs out; the lookups word their own errors.
+func verifyFailure(k verifyKind, id string, err error) error {
+	switch {
+	case err != context.DeadlineExceeded && err != context.Canceled:
+		return err
+	case k == verifyAccount:
+		return fmt.Errorf("account not known: %w", err)
+	}
+	return fmt.Errorf("%s %q not verified: %w", k.singular(), id, err)
+}
+
 // verifyOneLine keeps a lookup error's message on one line of the build log.
 func verifyOneLine(s string) string {
 	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(s)
@@ -496,6 +509,11 @@ func (c *VerifyCache) claim(key string) (*verifyEntry, bool) {
 
 // call runs f when a slot is free.
 func (c *VerifyCache) call(ctx context.Context, f func(context.Context) error) error {
+	// select picks at random among ready cases: without this, a run past
+	// its deadline would still start some calls.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():

@@ -16,15 +16,16 @@ const (
 	verifyLogGroup
 	verifyImage
 	verifyServiceKind
+	verifyAccount
 )
 
 func (k verifyKind) singular() string {
-	return [...]string{"role", "ssm parameter", "secret", "log group", "image", "service"}[k]
+	return [...]string{"role", "ssm parameter", "secret", "log group", "image", "service", "account"}[k]
 }
 
 // plural names the kind in the one warning a denied kind gets.
 func (k verifyKind) plural() string {
-	return [...]string{"roles", "ssm parameters", "secrets", "log groups", "image platforms", "services"}[k]
+	return [...]string{"roles", "ssm parameters", "secrets", "log groups", "image platforms", "services", "accounts"}[k]
 }
 
 // verifyRef is one resource the task definition points at.

@@ -538,6 +538,36 @@ func TestVerifyRunFailure(t *testing.T) {
 	}
 }
 
+func TestVerifyTimeout(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name    string
+		account bool
+		want    string
+	}{
+		{"account first", true, `account not known: context canceled`},
+		{"first reference", false, `role "arn:aws:iam::123456789012:role/web-exec" not verified: context canceled`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := goodWorld()
+			lk := w.lookups()
+			if !tc.account {
+				lk.Account = nil
+			}
+			_, err := Verify(ctx, tParse(verifyTemplate), verifyInput(), lk, nil)
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("Verify error = %v, want %s", err, tc.want)
+			}
+			if len(w.calls) > 0 {
+				t.Errorf("asked %v after the run's context ended", w.calls)
+			}
+		})
+	}
+}
+
 func TestVerifyNilLookupsAskNothing(t *testing.T) {
 	t.Parallel()
 	rep, err := Verify(context.Background(), tParse(verifyTemplate), verifyInput(), VerifyLookups{}, nil)
