@@ -387,8 +387,12 @@ func diffNormalize(td *Node) *Node {
 	for _, f := range diffReadOnly {
 		td.Delete(f)
 	}
+	// An absent networkMode is bridge; filling it in (rather than dropping
+	// "bridge") makes a move to or from it read "awsvpc" -> "bridge".
+	if td.Get("networkMode") == nil {
+		td.Set("networkMode", NewString("bridge"))
+	}
 	netMode := td.GetString("networkMode")
-	diffDropIf(td, "networkMode", "bridge")
 	diffDropIf(td, "enableFaultInjection", "false")
 	if rp := td.Get("runtimePlatform"); rp != nil {
 		diffDropIf(rp, "cpuArchitecture", "X86_64")

@@ -231,6 +231,50 @@ func TestDiffTaskDefinitions(t *testing.T) {
 			want: []string{`volumes: added [{"name": "tmp"}]`},
 		},
 		{
+			name: "docker label",
+			edit: func(n *Node) {
+				tContainer(n, "web").Set("dockerLabels", tParse(`{"team": "web", "tier": "app"}`))
+			},
+			editRunning: func(n *Node) {
+				tContainer(n, "web").Set("dockerLabels", tParse(`{"tier": "app", "team": "api"}`))
+			},
+			want: []string{`containerDefinitions[web].dockerLabels.team: "api" -> "web"`},
+		},
+		{
+			name: "ulimit by name",
+			edit: func(n *Node) {
+				tContainer(n, "web").Set("ulimits", tParse(`[{"name": "nproc", "softLimit": 1024, "hardLimit": 2048}, {"name": "nofile", "softLimit": 65536, "hardLimit": 65536}]`))
+			},
+			editRunning: func(n *Node) {
+				tContainer(n, "web").Set("ulimits", tParse(`[{"name": "nofile", "softLimit": 4096, "hardLimit": 65536}, {"name": "nproc", "softLimit": 1024, "hardLimit": 2048}]`))
+			},
+			want: []string{`containerDefinitions[web].ulimits[nofile].softLimit: 4096 -> 65536`},
+		},
+		{
+			name: "depends on",
+			edit: func(n *Node) {
+				tContainer(n, "nginx").Set("dependsOn", tParse(`[{"containerName": "web", "condition": "HEALTHY"}]`))
+			},
+			editRunning: func(n *Node) {
+				tContainer(n, "nginx").Set("dependsOn", tParse(`[{"containerName": "web", "condition": "START"}]`))
+			},
+			want: []string{`containerDefinitions[nginx].dependsOn[web].condition: "START" -> "HEALTHY"`},
+		},
+		{
+			name: "network mode to bridge",
+			edit: func(n *Node) { n.Set("networkMode", NewString("bridge")) },
+			want: []string{`networkMode: "awsvpc" -> "bridge"`},
+		},
+		{
+			name:        "network mode bridge by default",
+			edit:        func(n *Node) { n.Delete("networkMode") },
+			editRunning: func(n *Node) { n.Set("networkMode", NewString("bridge")) },
+			want: []string{
+				// bridge maps no host port by itself: the running 80 is one.
+				`containerDefinitions[nginx].portMappings[80].hostPort: removed (was 80)`,
+			},
+		},
+		{
 			name: "family",
 			edit: func(n *Node) { n.Set("family", NewString("web-v2")) },
 			want: []string{`family: "web" -> "web-v2"`},

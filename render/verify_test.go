@@ -568,6 +568,19 @@ func TestVerifyTimeout(t *testing.T) {
 	}
 }
 
+func TestVerifyParametersBatchedByRegion(t *testing.T) {
+	t.Parallel()
+	w := goodWorld()
+	if _, err := Verify(context.Background(), tParse(verifyTemplate), verifyInput(), w.lookups(), nil); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(w.paramCalls)
+	want := []string{"ap-northeast-1 /prd/api-key,prd-dd-key", "us-east-1 " + sharedSSM}
+	if diff := cmp.Diff(want, w.paramCalls); diff != "" {
+		t.Errorf("Parameters calls (-want +got):\n%s", diff)
+	}
+}
+
 func TestVerifyNilLookupsAskNothing(t *testing.T) {
 	t.Parallel()
 	rep, err := Verify(context.Background(), tParse(verifyTemplate), verifyInput(), VerifyLookups{}, nil)
@@ -625,6 +638,16 @@ func TestVerifyService(t *testing.T) {
 		{
 			name: "code deploy to the load-balanced container",
 			svc:  codeDeploy,
+			in:   func(in *VerifyInput) { in.AppSpec = &VerifyAppSpec{ContainerName: "nginx", ContainerPort: 80} },
+			want: verifyWant{Changes: []string{imageChange, envChange}},
+		},
+		{
+			name: "code deploy to one of several load balancers",
+			svc: func() ServiceFacts {
+				s := codeDeploy
+				s.LoadBalancers = append([]ServiceLoadBalancer{{ContainerName: "nginx", ContainerPort: 443}}, webLB...)
+				return s
+			}(),
 			in:   func(in *VerifyInput) { in.AppSpec = &VerifyAppSpec{ContainerName: "nginx", ContainerPort: 80} },
 			want: verifyWant{Changes: []string{imageChange, envChange}},
 		},
