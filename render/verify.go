@@ -146,9 +146,15 @@ type VerifyTarget struct {
 }
 
 // VerifyReport is what verify found. Problems are input problems (exit 2,
-// to be joined with the other problems of the document); Warnings and
-// Notices do not stop the run; Changes say what the deploy changes in the
-// running task definition, one short line each, in document order.
+// to be joined with the other problems of the document), each at the JSON
+// path of its reference (containerDefinitions[0].secrets[1].valueFrom), or
+// at no path when it is about the service. Warnings and Notices do not stop
+// the run; a warning about a change the ECS action drops is at the
+// change's path. Changes say what the deploy changes in the running task
+// definition, one short line each, keyed by container and variable name
+// (containerDefinitions[web].environment.RAILS_MAX_THREADS: "5" -> "8"),
+// in document order; none without a target. Everything echoed from input
+// is quoted.
 type VerifyReport struct {
 	Problems []Problem
 	Warnings []Problem
@@ -296,13 +302,13 @@ func (v *verifier) lookUp(ctx context.Context, refs []verifyRef) {
 			ssm[reg] = append(ssm[reg], r.id)
 		}
 	}
-	// One call per region, not per parameter: SSM's request rate is the
-	// lowest of the services asked.
+	// One call per region, not per parameter: a task definition's dozen
+	// parameters cost one round trip and one request against SSM's
+	// throttling limit.
 	for _, reg := range regions {
 		wg.Go(func() {
-			found, err := v.cache.parameters(ctx, v.lk.Parameters, reg, ssm[reg])
-			for _, name := range ssm[reg] {
-				v.set(verifyKey(verifyParameter, reg, name), found[name], err)
+			for i, res := range v.cache.parameters(ctx, v.lk.Parameters, reg, ssm[reg]) {
+				v.set(verifyKey(verifyParameter, reg, ssm[reg][i]), res.val, res.err)
 			}
 		})
 	}
@@ -550,9 +556,10 @@ func cached[T any](ctx context.Context, c *VerifyCache, key string, f func(conte
 	return t, err
 }
 
-// parameters reports which names exist in region, asking SSM in one call
-// about those no one has asked about yet.
-func (c *VerifyCache) parameters(ctx context.Context, lk ParameterLookup, region string, names []string) (map[string]bool, error) {
+// parameters reports whether each of names exists in region, asking SSM in
+// one call about those no one has asked about yet. Each answer comes with
+// its own error: a name another service asked about may have failed alone.
+func (c *VerifyCache) parameters(ctx context.Context, lk ParameterLookup, region string, names []string) []verifyResult {
 	entries := make([]*verifyEntry, len(names))
 	var ask []string
 	var mine []*verifyEntry
@@ -576,17 +583,11 @@ func (c *VerifyCache) parameters(ctx context.Context, lk ParameterLookup, region
 			close(e.done)
 		}
 	}
-	out := map[string]bool{}
-	var first error
+	out := make([]verifyResult, len(names))
 	for i, e := range entries {
-		v, err := e.wait(ctx)
-		if err != nil {
-			if first == nil {
-				first = err
-			}
-			continue
-		}
-		out[names[i]] = v.(bool)
+		val, err := e.wait(ctx)
+		found, _ := val.(bool)
+		out[i] = verifyResult{found, err}
 	}
-	return out, first
+	return out
 }
