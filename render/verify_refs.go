@@ -172,7 +172,8 @@ func logRefs(lc *Node, path string) []verifyRef {
 		return refs
 	}
 	group := opts.GetString("awslogs-group")
-	if group == "" || strings.EqualFold(opts.GetString("awslogs-create-group"), "true") {
+	// The awslogs driver reads the option with strconv.ParseBool.
+	if create, _ := strconv.ParseBool(opts.GetString("awslogs-create-group")); group == "" || create {
 		return refs
 	}
 	return append(refs, verifyRef{kind: verifyLogGroup, path: path + ".options.awslogs-group", id: group, region: opts.GetString("awslogs-region")})

@@ -592,6 +592,32 @@ func TestVerifyNilLookupsAskNothing(t *testing.T) {
 	}
 }
 
+func TestLogRefs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lc   string
+		want []string // ids asked about
+	}{
+		{`{"logDriver": "awslogs", "options": {"awslogs-group": "g"}}`, []string{"g"}},
+		{`{"logDriver": "awslogs", "options": {"awslogs-group": "g", "awslogs-create-group": "false"}}`, []string{"g"}},
+		{`{"logDriver": "awslogs", "options": {"awslogs-group": "g", "awslogs-create-group": "true"}}`, nil},
+		{`{"logDriver": "awslogs", "options": {"awslogs-group": "g", "awslogs-create-group": "TRUE"}}`, nil},
+		{`{"logDriver": "awslogs", "options": {"awslogs-group": "g", "awslogs-create-group": "yes"}}`, []string{"g"}},
+		{`{"logDriver": "awslogs", "options": {}}`, nil},
+		{`{"logDriver": "awslogs"}`, nil},
+		{`{"logDriver": "awsfirelens", "options": {"awslogs-group": "g"}}`, nil},
+		{`{"logDriver": "splunk", "secretOptions": [{"name": "splunk-token", "valueFrom": "/splunk"}]}`, []string{"/splunk"}},
+	} {
+		var got []string
+		for _, r := range logRefs(tParse(tc.lc), "lc") {
+			got = append(got, r.id)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("logRefs(%s) asks %q, want %q", tc.lc, got, tc.want)
+		}
+	}
+}
+
 func TestVerifyCreateGroupNotAsked(t *testing.T) {
 	t.Parallel()
 	w := goodWorld()
