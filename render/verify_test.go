@@ -165,7 +165,7 @@ const verifyTemplate = `{
   ]
 }`
 
-var arm64 = []Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64", Variant: "v8"}}
+var multiArch = []Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64", Variant: "v8"}}
 
 // goodWorld holds everything verifyTemplate points at.
 func goodWorld() *fakeWorld {
@@ -185,7 +185,7 @@ func goodWorld() *fakeWorld {
 			"us-west-2 " + hubSecret:     true,
 		},
 		logGroups: map[string]bool{"ap-northeast-1 /ecs/web": true},
-		images:    map[string][]Platform{railsImage: arm64, nginxImage: {{OS: "linux", Architecture: "arm64"}}},
+		images:    map[string][]Platform{railsImage: multiArch, nginxImage: {{OS: "linux", Architecture: "arm64"}}},
 		services:  map[string]ServiceFacts{},
 	}
 }
@@ -491,7 +491,7 @@ func TestVerify(t *testing.T) {
 			name: "x86 task on a multi-platform image",
 			edit: func(td *Node) { td.Delete("runtimePlatform") },
 			world: func(w *fakeWorld) {
-				w.images[nginxImage] = arm64
+				w.images[nginxImage] = multiArch
 			},
 		},
 	} {
@@ -885,10 +885,10 @@ func TestVerifyOncePerRun(t *testing.T) {
 	}
 }
 
-// gate holds every lookup until n of them are in flight (or a generous
+// verifyGate holds every lookup until n of them are in flight (or a generous
 // deadline passes, so that a sequential implementation fails the test
 // instead of hanging), and records the most seen in flight at once.
-type gate struct {
+type verifyGate struct {
 	n int
 
 	mu       sync.Mutex
@@ -898,9 +898,9 @@ type gate struct {
 	once     sync.Once
 }
 
-func newGate(n int) *gate { return &gate{n: n, full: make(chan struct{})} }
+func newVerifyGate(n int) *verifyGate { return &verifyGate{n: n, full: make(chan struct{})} }
 
-func (g *gate) during() {
+func (g *verifyGate) during() {
 	g.mu.Lock()
 	g.inFlight++
 	g.max = max(g.max, g.inFlight)
@@ -910,7 +910,7 @@ func (g *gate) during() {
 	g.mu.Unlock()
 	select {
 	case <-g.full:
-	case <-deadlineCh():
+	case <-verifyDeadline():
 	}
 	g.mu.Lock()
 	g.inFlight--
@@ -924,7 +924,7 @@ func TestVerifyLookupsRunConcurrently(t *testing.T) {
 	// parameter regions (one call each), 1 log group, the account and the
 	// service.
 	const distinct = 11
-	g := newGate(distinct)
+	g := newVerifyGate(distinct)
 	w.during = g.during
 	w.services["prd/web"] = ServiceFacts{Found: true, Status: "ACTIVE", DeploymentController: "EXTERNAL", TaskDefinition: []byte(verifyTemplate)}
 	in := verifyInput()
@@ -940,7 +940,7 @@ func TestVerifyLookupsRunConcurrently(t *testing.T) {
 func TestVerifyConcurrencyIsBounded(t *testing.T) {
 	t.Parallel()
 	w := goodWorld()
-	g := newGate(verifyConcurrency)
+	g := newVerifyGate(verifyConcurrency)
 	w.during = g.during
 	td := tParse(`{"containerDefinitions": [{"name": "web", "image": "x", "secrets": []}]}`)
 	secrets := tContainer(td, "web").Get("secrets")
@@ -997,9 +997,9 @@ func TestVerifyCancelledWhileWaiting(t *testing.T) {
 	}
 }
 
-// deadlineCh bounds a gate's wait so that a broken implementation fails
+// verifyDeadline bounds a gate's wait so that a broken implementation fails
 // instead of hanging; no test asserts on time.
-func deadlineCh() <-chan time.Time { return time.After(10 * time.Second) }
+func verifyDeadline() <-chan time.Time { return time.After(10 * time.Second) }
 
 // ExampleVerify verifies a rendered task definition whose execution role
 // trusts only Lambda, against a rolling service whose running revision has
