@@ -44,18 +44,34 @@ func verifyService(td *Node, in VerifyInput, svc ServiceFacts, rep *VerifyReport
 	}
 
 	changes := diffTaskDefinitions(running, withImages(td, in.Images))
+	rolling := svc.DeploymentController == "ECS" || svc.DeploymentController == ""
+	var dropped int
 	for _, c := range changes {
-		rep.Changes = append(rep.Changes, c.String())
-		if (svc.DeploymentController == "ECS" || svc.DeploymentController == "") &&
-			!(c.field == "image" && slices.Contains(in.ImageDefinitions, c.container)) {
-			rep.Warnings = append(rep.Warnings, Problem{Path: c.path, Msg: notDeployedMsg})
+		if len(rep.Changes) < verifyMaxChanges {
+			rep.Changes = append(rep.Changes, c.String())
 		}
+		if rolling && !(c.field == "image" && slices.Contains(in.ImageDefinitions, c.container)) {
+			if dropped++; dropped <= verifyMaxChanges {
+				rep.Warnings = append(rep.Warnings, Problem{Path: c.path, Msg: notDeployedMsg})
+			}
+		}
+	}
+	if more := len(changes) - verifyMaxChanges; more > 0 {
+		rep.Changes = append(rep.Changes, fmt.Sprintf("and %d more changes", more))
+	}
+	if more := dropped - verifyMaxChanges; more > 0 {
+		rep.Warnings = append(rep.Warnings, Problem{Msg: fmt.Sprintf("and %d more changes %s", more, notDeployedMsg)})
 	}
 	if len(changes) == 0 {
 		rep.Notices = append(rep.Notices, name+": the deploy changes nothing in the task definition it runs")
 	}
 	return nil
 }
+
+// verifyMaxChanges bounds the change lines, and the warnings about them, in
+// a build log: past a few dozen, the list is a rewrite no one reads line by
+// line, and a generated template could make it endless.
+const verifyMaxChanges = 50
 
 // checkAppSpecTarget checks that CodeDeploy shifts traffic to the
 // container and port the service's load balancer sends it to; otherwise

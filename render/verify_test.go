@@ -809,6 +809,34 @@ func TestVerifyService(t *testing.T) {
 	}
 }
 
+func TestVerifyManyChangesAreBounded(t *testing.T) {
+	t.Parallel()
+	td := tParse(verifyTemplate)
+	env := &Node{Kind: Array}
+	for i := range verifyMaxChanges + 5 {
+		env.Items = append(env.Items, tParse(fmt.Sprintf(`{"name": "V%d", "value": "x"}`, i)))
+	}
+	tContainer(td, "web").Set("environment", env)
+	running := tParse(verifyTemplate)
+	tContainer(running, "nginx").Set("image", NewString(nginxImage))
+	tContainer(running, "web").Set("environment", tParse(`[{"name": "V0", "value": "y"}]`))
+	w := goodWorld()
+	w.services["prd/web"] = ServiceFacts{Found: true, Status: "ACTIVE", DeploymentController: "ECS", TaskDefinition: running.MarshalIndent()}
+	in := verifyInput()
+	in.Target = &VerifyTarget{Cluster: "prd", Service: "web"}
+	rep, err := Verify(context.Background(), td, in, w.lookups(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Changes) != verifyMaxChanges+1 || rep.Changes[verifyMaxChanges] != "and 5 more changes" {
+		t.Errorf("%d changes, the last %q; want %d and a count of the rest", len(rep.Changes), rep.Changes[len(rep.Changes)-1], verifyMaxChanges+1)
+	}
+	last := rep.Warnings[len(rep.Warnings)-1].String()
+	if len(rep.Warnings) != verifyMaxChanges+1 || last != "and 5 more changes "+notDeployedMsg {
+		t.Errorf("%d warnings, the last %q; want %d and a count of the rest", len(rep.Warnings), last, verifyMaxChanges+1)
+	}
+}
+
 func TestVerifyServiceUnreadableTaskDefinition(t *testing.T) {
 	t.Parallel()
 	w := goodWorld()
