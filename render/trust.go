@@ -52,10 +52,12 @@ func parseTrustPolicy(doc string) (trustPolicy, error) {
 	var tp trustPolicy
 	for i, s := range items {
 		if s.Kind != Object {
+			//lint:ignore ST1005 the message starts with the IAM policy key, which is capitalised
 			return trustPolicy{}, fmt.Errorf("Statement[%d]: want an object, got %s", i, s.Kind)
 		}
 		ts, err := parseTrustStatement(s)
 		if err != nil {
+			//lint:ignore ST1005 the message starts with the IAM policy key, which is capitalised
 			return trustPolicy{}, fmt.Errorf("Statement[%d]: %w", i, err)
 		}
 		tp.statements = append(tp.statements, ts)
@@ -70,6 +72,7 @@ func parseTrustStatement(s *Node) (trustStatement, error) {
 		ts.allow = true
 	case "Deny":
 	default:
+		//lint:ignore ST1005 the message starts with the IAM policy key, which is capitalised
 		return ts, fmt.Errorf("Effect: want Allow or Deny, got %q", e)
 	}
 	ts.conditional = s.Get("Condition") != nil
@@ -89,6 +92,7 @@ func parseTrustStatement(s *Node) (trustStatement, error) {
 		}
 		ts.services = svc
 	default:
+		//lint:ignore ST1005 the message starts with the IAM policy key, which is capitalised
 		return ts, fmt.Errorf("Principal: want \"*\" or an object, got %s", pr.Kind)
 	}
 	act := s.Get("Action")
@@ -100,6 +104,7 @@ func parseTrustStatement(s *Node) (trustStatement, error) {
 	}
 	var err error
 	if ts.actions, err = stringOrList(act); err != nil {
+		//lint:ignore ST1005 the message starts with the IAM policy key, which is capitalised
 		return ts, fmt.Errorf("Action: %w", err)
 	}
 	return ts, nil
