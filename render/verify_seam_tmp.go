@@ -18,7 +18,7 @@ type Platform struct{ OS, Architecture, Variant string }
 
 // RoleFacts is what IAM says of a role.
 type RoleFacts struct {
-	Found       bool   // false when IAM answers NoSuchEntity
+	Found       bool // false when IAM answers NoSuchEntity
 	ARN         string
 	TrustPolicy string // the assume-role policy document as JSON (already URL-decoded)
 }

@@ -676,4 +676,3 @@ func lookupOneLine(s string) string {
 	}
 	return s
 }
-
