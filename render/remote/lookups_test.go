@@ -149,7 +149,7 @@ func getRoleXML(arn, doc string) string {
 type opCase struct {
 	name     string
 	op       string
-	json     bool   // the JSON protocol (else query)
+	json     bool // the JSON protocol (else query)
 	notFound fakeAnswer
 	ok       fakeAnswer
 	call     func(ctx context.Context, l *Lookups) (string, error)
@@ -510,9 +510,12 @@ func TestParametersBatches(t *testing.T) {
 		"arn:aws:ssm:eu-west-1:123456789012:parameter/app/far",
 	)
 	type req struct {
-		ParameterFilters []struct{ Key, Option string; Values []string }
-		MaxResults       int
-		NextToken        string
+		ParameterFilters []struct {
+			Key, Option string
+			Values      []string
+		}
+		MaxResults int
+		NextToken  string
 	}
 	var mu sync.Mutex
 	asked := map[string][]string{}
