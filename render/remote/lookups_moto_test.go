@@ -440,8 +440,10 @@ func TestLookupsAgainstMoto(t *testing.T) {
 		}{
 			{host + w.repo + ":multi", both},
 			{host + w.repo + "@" + w.indexDigest, both},
-			// moto serves no layer download, so a single image's config
-			// blob cannot be read there: its platform is unknown.
+			// moto serves no layer download (GetDownloadUrlForLayer answers
+			// HTTP 500, "not yet implemented", and is retried), so a single
+			// image's config blob cannot be read there: its platform is
+			// unknown.
 			{host + w.repo + ":single", nil},
 			{host + w.repo + ":missing", nil},
 			{host + "lk-no-such-repo-" + w.sfx + ":v1", nil},

@@ -715,3 +715,59 @@ func TestLookupsConcurrent(t *testing.T) {
 		t.Errorf("%d clients, want 5 (sts, secrets and logs in two regions)", n)
 	}
 }
+
+func TestSSMStoredNames(t *testing.T) {
+	for _, tc := range []struct {
+		ref    string
+		region string
+		names  []string
+	}{
+		{"plain", "", []string{"plain"}},
+		{"/a/b", "", []string{"/a/b"}},
+		{"arn:aws:ssm:eu-west-1:123456789012:parameter/a/b", "eu-west-1", []string{"/a/b"}},
+		// Created as "x" or as "/x", the ARN is the same.
+		{"arn:aws:ssm:eu-west-1:123456789012:parameter/x", "eu-west-1", []string{"x", "/x"}},
+		{"arn:aws-cn:ssm:cn-north-1:123456789012:parameter/a/b/c", "cn-north-1", []string{"/a/b/c"}},
+		// Not a parameter ARN: asked for as written, so SSM finds nothing.
+		{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:x", "", []string{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}},
+	} {
+		region, names := ssmStoredNames(tc.ref)
+		if region != tc.region || !cmp.Equal(names, tc.names) {
+			t.Errorf("ssmStoredNames(%q) = %q, %q; want %q, %q", tc.ref, region, names, tc.region, tc.names)
+		}
+	}
+}
+
+// Lookups do not wait for one another: every call is in flight at once
+// before any is answered. The fake holds each answer until all have
+// arrived; the deadline only keeps a broken build from hanging.
+func TestLookupsRunInParallel(t *testing.T) {
+	const n = 8
+	arrived := make(chan struct{}, n)
+	release := make(chan struct{})
+	f := newFakeAWS(t, func(t *testing.T, c fakeCall, _ int) fakeAnswer {
+		arrived <- struct{}{}
+		<-release
+		return fakeAnswer{200, `{"Name":"db"}`}
+	})
+	l := NewLookups(testConfig(t, f.URL))
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, err := l.Secret(context.Background(), "", fmt.Sprintf("db%d", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	deadline := time.After(30 * time.Second)
+	for range n {
+		select {
+		case <-arrived:
+		case <-deadline:
+			close(release)
+			t.Fatal("the lookups did not all reach AWS at once")
+		}
+	}
+	close(release)
+	wg.Wait()
+}
