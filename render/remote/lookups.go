@@ -162,8 +162,9 @@ func (l *Lookups) ecs(region string) *ecs.Client {
 }
 
 // CallerAccount returns the account of the credentials in use, asking STS
-// once per Lookups: render compares it with the account of each ARN to
-// tell another account's resources, which the build may not see.
+// once per Lookups (a failure, after the retryer's attempts, is kept too):
+// render compares it with the account of each ARN to tell another
+// account's resources, which the build may not see.
 func (l *Lookups) CallerAccount(ctx context.Context) (string, error) {
 	l.accountOnce.Do(func() {
 		out, err := l.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})

@@ -771,3 +771,19 @@ func TestLookupsRunInParallel(t *testing.T) {
 	close(release)
 	wg.Wait()
 }
+
+// Every code AWS services use for a missing permission is access denied.
+func TestAccessDeniedCodes(t *testing.T) {
+	for _, code := range []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"} {
+		t.Run(code, func(t *testing.T) {
+			f := newFakeAWS(t, func(t *testing.T, c fakeCall, n int) fakeAnswer {
+				return jsonError(400, code, "not authorized")
+			})
+			_, err := NewLookups(testConfig(t, f.URL)).LogGroup(context.Background(), "", "g")
+			want := `describe log group "g": access denied (grant logs:DescribeLogGroups)`
+			if err == nil || err.Error() != want || !errors.Is(err, render.ErrAccessDenied) {
+				t.Errorf("error = %v, want %s matching ErrAccessDenied", err, want)
+			}
+		})
+	}
+}
