@@ -449,6 +449,11 @@ func (l *Lookups) configPlatform(ctx context.Context, client *ecr.Client, ref re
 		RegistryId:     aws.String(ref.ECR.Account),
 		RepositoryName: aws.String(ref.Repository),
 		LayerDigest:    aws.String(digest),
+	}, func(o *ecr.Options) {
+		// One attempt: the platform is only a best effort, and retrying
+		// an endpoint that does not serve layers (moto answers HTTP 500)
+		// would spend the retryer's backoff on every single image.
+		o.RetryMaxAttempts = 1
 	})
 	if err != nil {
 		if isAccessDenied(err) {

@@ -441,9 +441,8 @@ func TestLookupsAgainstMoto(t *testing.T) {
 			{host + w.repo + ":multi", both},
 			{host + w.repo + "@" + w.indexDigest, both},
 			// moto serves no layer download (GetDownloadUrlForLayer answers
-			// HTTP 500, "not yet implemented", and is retried), so a single
-			// image's config blob cannot be read there: its platform is
-			// unknown.
+			// HTTP 500, "not yet implemented"), so a single image's config
+			// blob cannot be read there: its platform is unknown.
 			{host + w.repo + ":single", nil},
 			{host + w.repo + ":missing", nil},
 			{host + "lk-no-such-repo-" + w.sfx + ":v1", nil},
@@ -506,9 +505,14 @@ func TestLookupsAgainstMoto(t *testing.T) {
 		}
 	})
 
-	t.Logf("calls by region and operation: %v", counter.counts())
+	counts := counter.counts()
+	t.Logf("calls by region and operation: %v", counts)
+	// One image of five is single, and its config is asked for once.
+	if n := counts["us-east-1 GetDownloadUrlForLayer"]; n != 1 {
+		t.Errorf("%d GetDownloadUrlForLayer calls, want 1", n)
+	}
 	// Read-only, and never a value: no write, no GetParameter(s), no GetSecretValue.
-	for k := range counter.counts() {
+	for k := range counts {
 		op := k[strings.Index(k, " ")+1:]
 		if strings.HasPrefix(op, "GetParameter") || strings.HasSuffix(op, "SecretValue") ||
 			slices.ContainsFunc([]string{"Put", "Create", "Delete", "Update", "Register"}, func(p string) bool { return strings.HasPrefix(op, p) }) {
