@@ -1,0 +1,243 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// DefaultParallel is how many services of a manifest render at once by
+// default: enough to keep S3 and ECR busy, few enough to bound memory.
+const DefaultParallel = 8
+
+// ManifestOptions are the settings of a manifest run that come from the
+// command line rather than from the manifest.
+type ManifestOptions struct {
+	// Only renders these services alone; empty renders every service.
+	Only []string
+	// Images set the image of the container of their name in every service
+	// that has one (--image); each must fit at least one service.
+	Images []Image
+	// Variables are added to every service's (--var).
+	Variables map[string]string
+	// LookupEnv reads the environment for templates; nil reads nothing.
+	LookupEnv func(string) (string, bool)
+	// Pin is Options.Pin for every service.
+	Pin bool
+	// Parallel bounds the services rendering at once; 0 is DefaultParallel.
+	Parallel int
+}
+
+// ServiceResult is one rendered service of a manifest.
+type ServiceResult struct {
+	Name   string
+	Result *Result
+}
+
+// ServiceFailure is one service that failed.
+type ServiceFailure struct {
+	Name string
+	Err  error
+}
+
+// ServicesError is a manifest run in which services failed. It lists them
+// all, in manifest order, each line starting with the service's name.
+type ServicesError struct {
+	Failures []ServiceFailure
+}
+
+// Error returns every line of every failure, as `service "web": ...`.
+func (e *ServicesError) Error() string {
+	var lines []string
+	for _, f := range e.Failures {
+		for _, line := range strings.Split(f.Err.Error(), "\n") {
+			lines = append(lines, fmt.Sprintf("service %q: %s", f.Name, line))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Select returns the services named in only, in manifest order, or every
+// service when only is empty. A name the manifest lacks is an
+// *OptionError of option "only" that lists the names it has.
+func (m *Manifest) Select(only []string) ([]ManifestService, error) {
+	if len(only) == 0 {
+		return m.Services, nil
+	}
+	want := make(map[string]bool, len(only))
+	for _, name := range only {
+		want[name] = true
+	}
+	var out []ManifestService
+	for _, s := range m.Services {
+		if want[s.Name] {
+			out = append(out, s)
+			delete(want, s.Name)
+		}
+	}
+	if len(want) > 0 {
+		names := make([]string, len(m.Services))
+		for i, s := range m.Services {
+			names[i] = s.Name
+		}
+		missing := slices.Sorted(maps.Keys(want))[0]
+		return nil, &OptionError{Option: "only", Value: quoteIfNeeded(missing), Err: fmt.Errorf("no such service in %s; it has %s", m.File, quoteList(names))}
+	}
+	return out, nil
+}
+
+// RenderManifest renders the services of m (those of o.Only) in parallel,
+// at most o.Parallel at once, sharing d: each distinct template and AppSpec
+// source is read once, and the images of every service are looked up
+// together, once per ECR repository for the whole run. It writes nothing.
+//
+// It returns every service's result, in manifest order, or nothing: one
+// failing service fails the run, and the error lists every failure with
+// its service's name. Input problems alone are an *InputError (the CLI's
+// exit 2); a failure of AWS or the file system makes the error another.
+func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps) ([]ServiceResult, error) {
+	services, err := m.Select(o.Only)
+	if err != nil {
+		return nil, err
+	}
+	parallel := o.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	loader := newSharedLoader(d.Loader)
+	d.Loader = loader
+	var batch *resolveBatch
+	if d.Resolver != nil {
+		batch = newResolveBatch(ctx, d.Resolver, len(services))
+	}
+
+	results := make([]*Result, len(services))
+	errs := make([]error, len(services))
+	// Which containers each service has, for the command line's images.
+	has := make([]map[string]bool, len(services))
+	slots := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, s := range services {
+		slot := &serviceSlot{slots: slots}
+		sd := d
+		if batch != nil {
+			sd.Resolver = batch.forService(i, slot)
+		}
+		wg.Go(func() {
+			defer func() {
+				slot.release()
+				if batch != nil {
+					batch.done(i)
+				}
+			}()
+			if err := slot.acquire(ctx); err != nil {
+				errs[i] = err
+				return
+			}
+			opts, err := serviceOptions(s, o)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if len(o.Images) > 0 {
+				has[i] = templateContainers(ctx, loader, opts)
+			}
+			if opts.Images, err = addRunImages(s, opts.Images, o.Images, has[i]); err != nil {
+				errs[i] = err
+				return
+			}
+			results[i], errs[i] = Render(ctx, opts, sd)
+			if errs[i] == nil && s.Cluster != "" {
+				// Kept for verify, which this build does not have yet:
+				// said, so that nobody believes the service was compared.
+				results[i].Warnings = append(results[i].Warnings, Problem{Msg: fmt.Sprintf("cluster %s and service %s not verified: this build does not compare with running services", quoteIfNeeded(s.Cluster), quoteIfNeeded(s.Service))})
+			}
+		})
+	}
+	wg.Wait()
+
+	var failures []ServiceFailure
+	allInput := true
+	for i, err := range errs {
+		if err != nil {
+			failures = append(failures, ServiceFailure{Name: services[i].Name, Err: err})
+			allInput = allInput && IsInputError(err)
+		}
+	}
+	if len(failures) > 0 {
+		se := &ServicesError{Failures: failures}
+		if allInput {
+			return nil, &InputError{Err: se}
+		}
+		return nil, se
+	}
+	// An image no service has a container for is a typo in the pipeline,
+	// not something to skip: the build's image would never be deployed.
+	for _, img := range o.Images {
+		if !slices.ContainsFunc(has, func(h map[string]bool) bool { return h[img.Container] }) {
+			return nil, &OptionError{Option: "image", Value: quoteIfNeeded(img.Container), Err: fmt.Errorf("no service has a container named %q", img.Container)}
+		}
+	}
+	out := make([]ServiceResult, len(services))
+	for i, s := range services {
+		out[i] = ServiceResult{Name: s.Name, Result: results[i]}
+	}
+	return out, nil
+}
+
+// serviceOptions adds the run's settings to a service's own options. A
+// variable given both in the manifest and on the command line is refused:
+// two values for one name are almost always a mistake.
+func serviceOptions(s ManifestService, o ManifestOptions) (Options, error) {
+	opts := s.Options
+	opts.LookupEnv = o.LookupEnv
+	opts.Pin = o.Pin
+	opts.Variables = make(map[string]string, len(s.Options.Variables)+len(o.Variables))
+	maps.Copy(opts.Variables, s.Options.Variables)
+	for _, k := range slices.Sorted(maps.Keys(o.Variables)) {
+		if line, ok := s.varLines[k]; ok {
+			return Options{}, &InputError{Err: fmt.Errorf("var %s: given both in the manifest (line %d) and with --var; give it in one place", quoteIfNeeded(k), line)}
+		}
+		opts.Variables[k] = o.Variables[k]
+	}
+	opts.Images = slices.Clone(s.Options.Images)
+	opts.Placeholders = slices.Clone(s.Options.Placeholders)
+	return opts, nil
+}
+
+// addRunImages adds the command line's images of the containers the
+// service has. An image the manifest gives too is refused, like a variable.
+func addRunImages(s ManifestService, own, run []Image, has map[string]bool) ([]Image, error) {
+	for _, img := range run {
+		if line, ok := s.imageLines[img.Container]; ok {
+			return nil, &InputError{Err: fmt.Errorf("image %s: given both in the manifest (line %d) and with --image; give it in one place", quoteIfNeeded(img.Container), line)}
+		}
+		if has[img.Container] {
+			own = append(own, img)
+		}
+	}
+	return own, nil
+}
+
+// templateContainers names the containers of the service's template, read
+// through the run's shared loader (so at no extra cost) and evaluated with
+// the service's variables. It returns nil when the template cannot be read
+// or evaluated: Render then fails on it the same way and says why.
+func templateContainers(ctx context.Context, l Loader, o Options) map[string]bool {
+	td, _, err := loadTaskDefinition(ctx, l, o.Template)
+	if err != nil {
+		return nil
+	}
+	data := TemplateData{Vars: o.Variables, LookupEnv: o.LookupEnv, Context: ctx}
+	if problems, err := evaluateTaskDefinition(td, data); err != nil || len(problems) > 0 {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, name := range containerNames(td) {
+		out[name] = true
+	}
+	return out
+}
