@@ -154,6 +154,7 @@ func renderFlags() []cli.Flag {
 		&cli.StringFlag{Name: "assign-public-ip", EnvVars: env("ASSIGN_PUBLIC_IP"), Usage: "AppSpec AssignPublicIp: ENABLED or DISABLED"},
 		&cli.StringSliceFlag{Name: "capacity-provider", EnvVars: env("CAPACITY_PROVIDER"), Usage: "AppSpec capacity provider strategy item (repeatable): `NAME:WEIGHT[:BASE]`"},
 		&cli.StringSliceFlag{Name: "hook", EnvVars: env("HOOK"), Usage: "AppSpec lifecycle hook (repeatable): `HOOK=FUNCTION`, e.g. AfterAllowTestTraffic=smoke-test"},
+		manifestFlag(), onlyFlag(),
 	}
 }
 
@@ -165,7 +166,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	}
 	// Checked here rather than with Required, which makes urfave/cli print
 	// the whole help text instead of one line.
-	if c.String("template") == "" {
+	if c.String("template") == "" && c.String("manifest") == "" && !c.IsSet("only") {
 		return usageError{errors.New("--template is required: s3://BUCKET/KEY, a file, or - for stdin")}
 	}
 	if c.Duration("timeout") <= 0 {
@@ -181,6 +182,9 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	}
 	if write && c.String("out") == "" {
 		return usageError{errors.New("--out is empty: want a directory such as . or deploy")}
+	}
+	if c.String("manifest") != "" || c.IsSet("only") {
+		return doManifest(c, stdin, stdout, stderr, lookupEnv, write)
 	}
 	opts, err := renderOptions(c, lookupEnv)
 	if err != nil {

@@ -107,7 +107,9 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 	p := &manifestParser{file: file, dir: filepath.Dir(file)}
 	m := p.parse(data)
 	if len(p.problems) > 0 {
-		return nil, &InputError{Err: &ManifestError{File: strconv.Quote(file), Problems: p.problems}}
+		// Reported in the order of the file, whichever check found them.
+		slices.SortStableFunc(p.problems, func(a, b ManifestProblem) int { return a.Line - b.Line })
+		return nil, &InputError{Err: &ManifestError{File: escapeControl(file), Problems: p.problems}}
 	}
 	return m, nil
 }
@@ -115,6 +117,9 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 type manifestParser struct {
 	file, dir string
 	problems  []ManifestProblem
+	// aliased is set when the manifest holds an alias: it is then read no
+	// further, as reading it would mean following the alias.
+	aliased bool
 }
 
 func (p *manifestParser) problem(n *yaml.Node, path, format string, args ...any) {
@@ -161,7 +166,7 @@ func (p *manifestParser) parse(data []byte) *Manifest {
 	}
 	// Anchors and aliases are refused before anything is read, so that no
 	// alias is ever followed: a "billion laughs" manifest costs its size.
-	if p.safety(root, ""); len(p.problems) > 0 {
+	if p.safety(root, ""); p.aliased {
 		return nil
 	}
 	m := &Manifest{File: p.file}
@@ -212,6 +217,7 @@ func (p *manifestParser) safety(n *yaml.Node, path string) {
 	switch {
 	case n.Kind == yaml.AliasNode:
 		// Its anchor is reported where it is defined.
+		p.aliased = true
 		return
 	case n.Style&yaml.TaggedStyle != 0:
 		p.problem(n, path, "YAML tag %s refused: a manifest holds only plain strings, lists and mappings", quoteIfNeeded(n.Tag))

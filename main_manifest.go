@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ecsrender/ecsrender/artifacts"
+	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/ref"
+	"github.com/ecsrender/ecsrender/render/remote"
+)
+
+func manifestFlag() cli.Flag {
+	return &cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, EnvVars: env("MANIFEST"), Usage: "render the services of a manifest `FILE` (see README \"Many services\") instead of one --template"}
+}
+
+func onlyFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "only", EnvVars: env("ONLY"), Usage: "with --manifest, render only these services: `NAME[,NAME...]` (repeatable)"}
+}
+
+// perServiceFlags are the flags a manifest says per service; given beside
+// --manifest they would be ambiguous (which service?), so they are refused.
+var perServiceFlags = []string{"template", "appspec", "no-appspec", "container", "placeholder",
+	"platform-version", "subnet", "security-group", "assign-public-ip", "capacity-provider", "hook"}
+
+// doManifest is render and check with --manifest: the manifest's services
+// rendered in one run, then every service's artifacts written in one
+// all-or-nothing write, OUT/NAME/ each (by render only).
+func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool), write bool) error {
+	file := c.String("manifest")
+	if file == "" {
+		return usageError{fmt.Errorf("--only needs --manifest FILE")}
+	}
+	for _, name := range perServiceFlags {
+		if c.IsSet(name) {
+			return usageError{fmt.Errorf("--manifest and --%s: each service's %s goes in the manifest", name, name)}
+		}
+	}
+	o, err := manifestOptions(c, lookupEnv)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout")+c.Duration("wait-for-image"))
+	defer cancel()
+
+	local := render.LocalLoader{Stdin: stdin}
+	raw, err := local.Load(ctx, ref.Source{Kind: ref.SourceFile, Path: file})
+	if err != nil {
+		return err
+	}
+	m, err := render.ParseManifest(file, raw)
+	if err != nil {
+		return err
+	}
+	deps := render.Deps{Loader: local}
+	if !c.Bool("offline") {
+		deps, err = remote.New(ctx, remote.Options{
+			Region:       c.String("region"),
+			WaitForImage: c.Duration("wait-for-image"),
+			Stdin:        stdin,
+			Progress:     func(msg string) { fmt.Fprintln(stderr, "note: "+msg) },
+		})
+		if err != nil {
+			return err
+		}
+	}
+	results, err := render.RenderManifest(ctx, m, o, deps)
+	if err != nil {
+		err = flagError(err)
+		if c.Context.Err() != nil {
+			return fmt.Errorf("%w (stopped by a signal; nothing written)", err)
+		}
+		return err
+	}
+	var files []artifacts.File
+	for _, s := range results {
+		for _, n := range s.Result.Notices {
+			fmt.Fprintf(stderr, "note: service %q: %s\n", s.Name, n)
+		}
+		for _, w := range s.Result.Warnings {
+			fmt.Fprintf(stderr, "warning: service %q: %s\n", s.Name, w.String())
+		}
+		fs, err := artifacts.Encode(s.Result)
+		if err != nil {
+			return fmt.Errorf("service %q: %w", s.Name, err)
+		}
+		for _, f := range fs {
+			f.Name = path.Join(s.Name, f.Name)
+			files = append(files, f)
+		}
+	}
+	if !write {
+		fmt.Fprintf(stdout, "ok: %d services render and pass every check\n", len(results))
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before writing: %w", err)
+	}
+	dir := c.String("out")
+	if err := artifacts.Write(ctx, dir, files); err != nil {
+		return err
+	}
+	for _, f := range files {
+		fmt.Fprintln(stdout, "wrote "+path.Join(dir, f.Name))
+	}
+	return nil
+}
+
+// manifestOptions reads what the command line adds to every service of a
+// manifest: --image, --var, --pin and --only.
+func manifestOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (render.ManifestOptions, error) {
+	vars, err := parsePairs("--var", "KEY=VALUE", c.StringSlice("var"), true)
+	if err != nil {
+		return render.ManifestOptions{}, err
+	}
+	imagePairs, err := parsePairs("--image", "NAME=REF", c.StringSlice("image"), false)
+	if err != nil {
+		return render.ManifestOptions{}, err
+	}
+	o := render.ManifestOptions{
+		Variables: make(map[string]string, len(vars)),
+		LookupEnv: lookupEnv,
+		Pin:       c.Bool("pin"),
+	}
+	for _, p := range vars {
+		o.Variables[p.name] = p.value
+	}
+	images := make([]render.Image, len(imagePairs))
+	for _, i := range byName(imagePairs) {
+		r, err := ref.ParseImageRef(imagePairs[i].value)
+		if err != nil {
+			return render.ManifestOptions{}, usageError{fmt.Errorf("--image %s: %w", imagePairs[i].name, err)}
+		}
+		images[i] = render.Image{Container: imagePairs[i].name, Ref: r}
+	}
+	o.Images = images
+	// Slice flags split on no comma here (an image may hold one), so the
+	// list form NAME,NAME is split by hand: a service name holds none.
+	for _, v := range c.StringSlice("only") {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name == "" {
+				return render.ManifestOptions{}, usageError{fmt.Errorf("--only %q: want NAME[,NAME...]", v)}
+			}
+			o.Only = append(o.Only, name)
+		}
+	}
+	return o, nil
+}
