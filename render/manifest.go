@@ -220,7 +220,7 @@ func (p *manifestParser) safety(n *yaml.Node, path string) {
 		p.aliased = true
 		return
 	case n.Style&yaml.TaggedStyle != 0:
-		p.problem(n, path, "YAML tag %s refused: a manifest holds only plain strings, lists and mappings", quoteIfNeeded(n.Tag))
+		p.problem(n, path, "YAML tag %s refused: a manifest holds only plain strings, lists and mappings", escapeControl(n.Tag))
 		return
 	}
 	switch n.Kind {
@@ -266,6 +266,9 @@ func (p *manifestParser) mapping(n *yaml.Node, path string, known []string) map[
 	out := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+			continue // reported by safety
+		}
 		if !slices.Contains(known, k.Value) {
 			msg := "unknown key"
 			if s := suggest.Closest(k.Value, known); s != "" {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/ecsrender/ecsrender/render/ref"
@@ -78,6 +79,10 @@ type batch struct {
 	refs     []ref.ImageRef
 	services map[int]bool
 	done     chan struct{}
+	// Set before done is closed: the answer to every service's refs, or
+	// the failure of one or more of them.
+	found map[string]ResolvedImage
+	err   error
 }
 
 func newResolveBatch(ctx context.Context, inner Resolver, services int) *resolveBatch {
@@ -168,10 +173,7 @@ func (b *resolveBatch) sendIfReadyLocked() {
 	}
 	b.cur = &batch{services: map[int]bool{}, done: make(chan struct{})}
 	go func() {
-		// Errors are each service's to hear about, for its own images
-		// only: the Resolve of each service below gets them from the
-		// inner resolver's cache.
-		b.inner.Resolve(b.ctx, cur.refs)
+		cur.found, cur.err = b.inner.Resolve(b.ctx, cur.refs)
 		close(cur.done)
 	}()
 }
@@ -189,8 +191,12 @@ type batchedResolver struct {
 }
 
 // Resolve waits until the service's refs have been looked up together with
-// every other service's, then returns the service's own answers, which the
-// inner resolver has by then (it remembers every image it resolved).
+// every other service's, then returns the service's own answers. When the
+// batch failed, the failure may be another service's: the service then
+// asks again for its own refs alone, which the inner resolver answers from
+// what it remembers (remote.ImageResolver keeps every image it resolved
+// and every one it did not find), so that each service hears only of its
+// own images.
 func (r batchedResolver) Resolve(ctx context.Context, refs []ref.ImageRef) (map[string]ResolvedImage, error) {
 	b := r.b
 	b.mu.Lock()
@@ -213,5 +219,15 @@ func (r batchedResolver) Resolve(ctx context.Context, refs []ref.ImageRef) (map[
 	if waitErr != nil {
 		return nil, waitErr
 	}
-	return b.inner.Resolve(ctx, refs)
+	if cur.err != nil {
+		return b.inner.Resolve(ctx, refs)
+	}
+	out := make(map[string]ResolvedImage, len(refs))
+	for _, r := range refs {
+		if img, ok := cur.found[r.String()]; ok {
+			img.Tags = slices.Clone(img.Tags)
+			out[r.String()] = img
+		}
+	}
+	return out, nil
 }
