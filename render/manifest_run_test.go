@@ -21,7 +21,9 @@ type funcLoader struct {
 	load func(ctx context.Context, src ref.Source) ([]byte, error)
 }
 
-func (f funcLoader) Load(ctx context.Context, src ref.Source) ([]byte, error) { return f.load(ctx, src) }
+func (f funcLoader) Load(ctx context.Context, src ref.Source) ([]byte, error) {
+	return f.load(ctx, src)
+}
 
 // funcResolver is a Resolver whose Resolve is a function field.
 type funcResolver struct {
