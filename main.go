@@ -166,7 +166,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	}
 	// Checked here rather than with Required, which makes urfave/cli print
 	// the whole help text instead of one line.
-	if c.String("template") == "" && c.String("manifest") == "" && !c.IsSet("only") {
+	if c.String("template") == "" && c.String("manifest") == "" && !flagGiven(c, "only") {
 		return usageError{errors.New("--template is required: s3://BUCKET/KEY, a file, or - for stdin")}
 	}
 	if c.Duration("timeout") <= 0 {
@@ -183,7 +183,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	if write && c.String("out") == "" {
 		return usageError{errors.New("--out is empty: want a directory such as . or deploy")}
 	}
-	if c.String("manifest") != "" || c.IsSet("only") {
+	if c.String("manifest") != "" || flagGiven(c, "only") {
 		return doManifest(c, stdin, stdout, stderr, lookupEnv, write)
 	}
 	opts, err := renderOptions(c, lookupEnv)

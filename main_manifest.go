@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -37,7 +38,7 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 		return usageError{fmt.Errorf("--only needs --manifest FILE")}
 	}
 	for _, name := range perServiceFlags {
-		if c.IsSet(name) {
+		if flagGiven(c, name) {
 			return usageError{fmt.Errorf("--manifest and --%s: each service's %s goes in the manifest", name, name)}
 		}
 	}
@@ -111,6 +112,25 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 	return nil
 }
 
+// flagGiven reports whether flag name has a value: a variable set empty
+// (CodeBuild defines them so) is as good as not set.
+func flagGiven(c *cli.Context, name string) bool {
+	if !c.IsSet(name) {
+		return false
+	}
+	switch v := c.Value(name).(type) {
+	case string:
+		return v != ""
+	case bool:
+		return v
+	case []string:
+		return slices.ContainsFunc(v, func(s string) bool { return s != "" })
+	case *cli.StringSlice:
+		return slices.ContainsFunc(v.Value(), func(s string) bool { return s != "" })
+	}
+	return true
+}
+
 // manifestOptions reads what the command line adds to every service of a
 // manifest: --image, --var, --pin and --only.
 func manifestOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (render.ManifestOptions, error) {
@@ -142,6 +162,9 @@ func manifestOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (ren
 	// Slice flags split on no comma here (an image may hold one), so the
 	// list form NAME,NAME is split by hand: a service name holds none.
 	for _, v := range c.StringSlice("only") {
+		if v == "" {
+			continue // an empty ECSRENDER_ONLY
+		}
 		for _, name := range strings.Split(v, ",") {
 			if name = strings.TrimSpace(name); name == "" {
 				return render.ManifestOptions{}, usageError{fmt.Errorf("--only %q: want NAME[,NAME...]", v)}

@@ -84,7 +84,7 @@ func (m *Manifest) Select(only []string) ([]ManifestService, error) {
 			names[i] = s.Name
 		}
 		missing := slices.Sorted(maps.Keys(want))[0]
-		return nil, &OptionError{Option: "only", Value: quoteIfNeeded(missing), Err: fmt.Errorf("no such service in %s; it has %s", quoteIfNeeded(m.File), quoteList(names))}
+		return nil, &OptionError{Option: "only", Value: quoteIfNeeded(missing), Err: fmt.Errorf("no such service in %s; it has %s", escapeControl(m.File), quoteList(names))}
 	}
 	return out, nil
 }
