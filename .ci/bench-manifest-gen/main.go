@@ -1,0 +1,182 @@
+// Command bench-manifest-gen is the helper of .ci/bench-manifest: it seeds a
+// moto_server with the benchmark's world (10 task definition templates in
+// S3, 20 ECR repositories), writes manifests of N services, and runs a
+// reverse proxy in front of moto that counts the S3 and ECR calls the
+// benchmarked run makes. It is a benchmark tool, not part of ecsrender.
+//
+//	bench-manifest-gen seed -endpoint URL -dir DIR -sizes 10,100,1000
+//	bench-manifest-gen proxy -endpoint URL -listen 127.0.0.1:PORT
+//
+// The proxy answers GET /__counts with the calls since the last such GET,
+// one "KIND OPERATION=N" line each, and resets them.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"log"
+	"maps"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+const (
+	templates    = 10
+	repositories = 20
+	containers   = 5
+	tags         = 5 // per repository
+	bucket       = "bench-manifest"
+	registry     = "123456789012.dkr.ecr.us-east-1.amazonaws.com/"
+)
+
+func main() {
+	log.SetFlags(0)
+	if len(os.Args) < 2 {
+		log.Fatal("usage: bench-manifest-gen seed|proxy FLAGS")
+	}
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	endpoint := fs.String("endpoint", "", "moto's URL")
+	dir := fs.String("dir", ".", "where manifests are written")
+	sizes := fs.String("sizes", "10,100,1000", "the manifests' numbers of services")
+	listen := fs.String("listen", "127.0.0.1:0", "the proxy's address")
+	fs.Parse(os.Args[2:])
+	switch os.Args[1] {
+	case "seed":
+		if err := seed(context.Background(), *endpoint, *dir, *sizes); err != nil {
+			log.Fatal(err)
+		}
+	case "proxy":
+		if err := proxy(*endpoint, *listen); err != nil {
+			log.Fatal(err)
+		}
+	default:
+		log.Fatalf("unknown command %q", os.Args[1])
+	}
+}
+
+func repo(i int) string { return fmt.Sprintf("bench-repo-%02d", i%repositories) }
+
+// manifestOf is a moto-acceptable image manifest, unique to its repository
+// and tag, with its digest.
+func manifestOf(repo, tag string) (string, string) {
+	cfg := sha256.Sum256([]byte(repo + ":" + tag))
+	m := `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:` + hex.EncodeToString(cfg[:]) + `"},"layers":[]}`
+	d := sha256.Sum256([]byte(m))
+	return m, "sha256:" + hex.EncodeToString(d[:])
+}
+
+// template t has five containers: app (its image set by the manifest,
+// port 80) and four sidecars whose ECR images the template names.
+func template(t int) string {
+	var b strings.Builder
+	b.WriteString(`{"family": "{{ var \"FAMILY\" }}", "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc",
+  "executionRoleArn": "ecsTaskExecutionRole", "cpu": "1024", "memory": "2048",
+  "containerDefinitions": [
+    {"name": "app", "image": "placeholder", "essential": true, "portMappings": [{"containerPort": 80}],
+     "environment": [{"name": "SERVICE", "value": "{{ var \"FAMILY\" }}"}]}`)
+	for k := 1; k < containers; k++ {
+		fmt.Fprintf(&b, ",\n    {\"name\": \"side%d\", \"image\": \"%s%s:v%d\", \"essential\": false}", k, registry, repo(t*2+k), k%tags)
+	}
+	b.WriteString("\n  ]\n}\n")
+	return b.String()
+}
+
+func seed(ctx context.Context, endpoint, dir, sizes string) error {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"))
+	if err != nil {
+		return err
+	}
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(endpoint); o.UsePathStyle = true })
+	ecrc := ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		return fmt.Errorf("create bucket: %w", err)
+	}
+	for t := range templates {
+		key := fmt.Sprintf("t%d/taskdef.json", t)
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: &key, Body: strings.NewReader(template(t))}); err != nil {
+			return fmt.Errorf("put %s: %w", key, err)
+		}
+	}
+	for r := range repositories {
+		name := repo(r)
+		if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: &name}); err != nil {
+			return fmt.Errorf("create repository %s: %w", name, err)
+		}
+		for tag := range tags {
+			tg := fmt.Sprintf("v%d", tag)
+			m, d := manifestOf(name, tg)
+			if _, err := ecrc.PutImage(ctx, &ecr.PutImageInput{RepositoryName: &name, ImageTag: &tg, ImageManifest: &m,
+				ImageManifestMediaType: aws.String("application/vnd.docker.distribution.manifest.v2+json"), ImageDigest: &d}); err != nil &&
+				// A retried push whose first attempt went through.
+				!strings.Contains(err.Error(), "ImageAlreadyExistsException") {
+				return fmt.Errorf("push %s:%s: %w", name, tg, err)
+			}
+		}
+	}
+	for _, f := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return fmt.Errorf("size %q: %w", f, err)
+		}
+		var b strings.Builder
+		b.WriteString("services:\n")
+		for s := range n {
+			// 5 containers each: app from the manifest, 4 sidecars from
+			// the template; services spread over every repository.
+			fmt.Fprintf(&b, "  - {name: svc%04d, template: s3://%s/t%d/taskdef.json, vars: {FAMILY: svc%04d}, images: {app: %s%s:v%d}}\n",
+				s, bucket, s%templates, s, registry, repo(s), (s/repositories)%tags)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("manifest-%d.yaml", n)), []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// proxy counts calls by kind: "s3 GET" and "ecr OPERATION".
+func proxy(endpoint, listen string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return err
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	var mu sync.Mutex
+	counts := map[string]int{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/__counts" {
+			mu.Lock()
+			for _, k := range slices.Sorted(maps.Keys(counts)) {
+				fmt.Fprintf(w, "%s=%d\n", k, counts[k])
+			}
+			clear(counts)
+			mu.Unlock()
+			return
+		}
+		key := "s3 " + r.Method
+		if t := r.Header.Get("X-Amz-Target"); t != "" {
+			_, op, _ := strings.Cut(t, ".")
+			key = "ecr " + op
+		}
+		mu.Lock()
+		counts[key]++
+		mu.Unlock()
+		rp.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Addr: listen, Handler: h}
+	return srv.ListenAndServe()
+}
