@@ -211,14 +211,21 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 					fsys.remove(c.backup)
 				}
 			}
-			syncs := make([]string, 0, len(dirs)+len(created))
+			// A new directory's entry is in its parent. Each directory is
+			// synced once, however many new directories it holds.
+			var syncs []string
+			seen := make(map[string]bool, len(dirs)+1)
 			for _, d := range dirs {
 				syncs = append(syncs, filepath.Join(dir, filepath.FromSlash(d)))
 			}
-			// A new directory's entry is in its parent.
 			for _, c := range created {
 				syncs = append(syncs, filepath.Dir(c))
 			}
+			syncs = slices.DeleteFunc(syncs, func(d string) bool {
+				dup := seen[d]
+				seen[d] = true
+				return dup
+			})
 			parallel(len(syncs), func(i int) { fsys.syncDir(syncs[i]) })
 			return
 		}
