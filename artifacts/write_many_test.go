@@ -18,7 +18,7 @@ func manyServices(n int) []File {
 	var files []File
 	for s := range n {
 		for _, name := range artifactNames() {
-			files = append(files, File{Name: fmt.Sprintf("svc%02d/%s", s, name), Data: []byte(fmt.Sprintf("svc%02d %s", s, name))})
+			files = append(files, File{Name: fmt.Sprintf("svc%04d/%s", s, name), Data: []byte(fmt.Sprintf("svc%04d %s", s, name))})
 		}
 	}
 	return files
@@ -73,7 +73,7 @@ func TestWriteManyFiles(t *testing.T) {
 		dir := t.TempDir()
 		f := osFS()
 		f.createTemp = func(d, pattern string) (tempFile, error) {
-			if filepath.Base(d) == "svc17" && strings.HasPrefix(pattern, "."+AppSpecFile) {
+			if filepath.Base(d) == "svc0017" && strings.HasPrefix(pattern, "."+AppSpecFile) {
 				return nil, &os.PathError{Op: "open", Path: filepath.Join(d, pattern), Err: errInjected}
 			}
 			return os.CreateTemp(d, pattern)
@@ -82,7 +82,7 @@ func TestWriteManyFiles(t *testing.T) {
 		if err == nil {
 			t.Fatal("write succeeded")
 		}
-		if got, want := strings.ReplaceAll(err.Error(), dir, "DIR"), `write "DIR/svc17/appspec.yaml": injected failure`; got != want {
+		if got, want := strings.ReplaceAll(err.Error(), dir, "DIR"), `write "DIR/svc0017/appspec.yaml": injected failure`; got != want {
 			t.Errorf("error %q, want %q", got, want)
 		}
 		if got := tree(t, dir); len(got) > 0 {
@@ -96,4 +96,15 @@ func TestWriteManyFiles(t *testing.T) {
 			t.Errorf("%d entries left in DIR, the first %q", len(entries), entries[0].Name())
 		}
 	})
+}
+
+// BenchmarkWriteManyServices writes the files of a 1000-service manifest
+// run, 4000 files in 1000 sub-directories, into a fresh directory.
+func BenchmarkWriteManyServices(b *testing.B) {
+	files := manyServices(1000)
+	for b.Loop() {
+		if err := Write(context.Background(), b.TempDir(), files); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
