@@ -96,7 +96,11 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 		}
 	}
 	if !write {
-		fmt.Fprintf(stdout, "ok: %d services render and pass every check\n", len(results))
+		if len(results) == 1 {
+			fmt.Fprintf(stdout, "ok: service %q renders and passes every check\n", results[0].Name)
+		} else {
+			fmt.Fprintf(stdout, "ok: %d services render and pass every check\n", len(results))
+		}
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
