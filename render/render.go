@@ -290,7 +290,7 @@ func setImages(containers map[string]*Node, images []Image, placeholders []Place
 	// an image to describe: without one the deploy would fail.
 	for _, p := range placeholders {
 		if img := containers[p.Container].GetString("image"); img == "" || ref.IsPlaceholder(img) {
-			return &OptionError{Option: "placeholder", Value: p.Container + "=" + p.Token, Err: fmt.Errorf("container %q has no image for imageDetail.json to describe (its image is %q); pass --image %s=REF", p.Container, img, p.Container)}
+			return &OptionError{Option: "placeholder", Value: p.Container + "=" + p.Token, Err: fmt.Errorf("container %q has no image for imageDetail.json to describe (its image is %q); set one with --image", p.Container, img)}
 		}
 	}
 	return nil
@@ -605,9 +605,9 @@ func imageDefinitions(td *Node, images []Image, resolved map[string]ResolvedImag
 		if uri == "" || ref.IsPlaceholder(uri) {
 			continue
 		}
-		_, pinned := resolved[uri]
+		_, inECR := resolved[uri]
 		given := slices.ContainsFunc(images, func(img Image) bool { return img.Container == name })
-		if pinned || given || len(images) == 0 {
+		if inECR || given || len(images) == 0 {
 			defs = append(defs, ImageDefinition{Name: name, ImageURI: uri})
 		}
 	}

@@ -300,7 +300,7 @@ func TestRenderInputErrors(t *testing.T) {
 			`placeholder app=IMAGE2_NAME: container "app" already has placeholder IMAGE1_NAME; a container has one image`},
 		{"placeholder on a placeholder image", Options{Template: writeTemplate(t, strings.Replace(twoContainers, appRepo+":latest", "<IMAGE1_NAME>", 1)),
 			Placeholders: []Placeholder{{"app", "IMAGE1_NAME"}}},
-			`placeholder app=IMAGE1_NAME: container "app" has no image for imageDetail.json to describe (its image is "<IMAGE1_NAME>"); pass --image app=REF`},
+			`placeholder app=IMAGE1_NAME: container "app" has no image for imageDetail.json to describe (its image is "<IMAGE1_NAME>"); set one with --image`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
