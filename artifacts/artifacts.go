@@ -1,34 +1,48 @@
 // Package artifacts writes the files that CodePipeline's deploy actions
 // read: their names, their formats, and writing them all or nothing.
 //
-// Write keeps these promises about the output directory DIR:
+// A file's name may hold sub-directories of the output directory DIR,
+// slash-separated ("IMAGE2_NAME/imageDetail.json", "web/taskdef.json"),
+// so that CodeBuild can publish each directory as its own artifact. Write
+// keeps these promises about DIR and every sub-directory it writes into:
 //
 //   - One writer at a time. Write holds an exclusive flock(2) on DIR itself
-//     (no lock file is created) for the whole write. A second ecsrender
-//     writing into the same DIR waits for as long as its context allows
-//     (the run's --timeout, a signal) and then fails with "another
-//     ecsrender is writing to DIR", so DIR never holds a mix of two runs.
-//     On systems without flock (not the release targets) there is no lock.
-//   - All or nothing. Every file is written and synced under a temporary
-//     name (".NAME.RANDOM.tmp", created exclusively, so two runs cannot
-//     share one) before the first rename. If any step fails, every file
-//     already renamed is put back as it was, earlier files that were moved
-//     aside are restored, and the temporary files are removed. A step of
-//     that rollback that fails is reported in the returned error, one line
-//     each, after the failure that caused it.
-//     Temporary files that a killed run left behind are removed under the
-//     lock before writing.
-//   - Exactly this run's artifacts. After a success DIR holds the files
-//     this run wrote and no other artifact: a file with an artifact name
-//     (taskdef.json, appspec.yaml, imageDetail.json, imagedefinitions.json)
-//     that this run did not write is an earlier run's, and the pipeline
-//     would publish it, so it is moved aside before the renames, deleted
-//     after success and restored on failure.
+//     (no lock file is created) for the whole write, sub-directories
+//     included. A second ecsrender writing into the same DIR waits for as
+//     long as its context allows (the run's --timeout, a signal) and then
+//     fails with "another ecsrender is writing to DIR", so DIR never holds
+//     a mix of two runs. On systems without flock (not the release
+//     targets) there is no lock.
+//   - Only names that stay inside DIR. A name is clean, relative, with no
+//     empty, "." or ".." element; its last element is an artifact name and
+//     no directory element is one or starts with a dot. Any other name
+//     fails the run before anything is touched.
+//   - All or nothing, across every file in every sub-directory. Missing
+//     sub-directories are created under the lock. Every file is written
+//     and synced under a temporary name (".NAME.RANDOM.tmp" beside it,
+//     created exclusively, so two runs cannot share one) before the first
+//     rename. If any step fails, every file already renamed is put back as
+//     it was, earlier files that were moved aside are restored, the
+//     temporary files are removed, and the sub-directories this run
+//     created are removed. A step of that rollback that fails is reported
+//     in the returned error, one line each, after the failure that caused
+//     it. Temporary files that a killed run left behind are removed under
+//     the lock before writing, in each directory written into.
+//   - Exactly this run's artifacts, in each directory it writes into.
+//     After a success every directory that received a file holds the
+//     files this run wrote and no other artifact: a file with an artifact
+//     name (taskdef.json, appspec.yaml, imageDetail.json,
+//     imagedefinitions.json) that this run did not write is an earlier
+//     run's, and the pipeline would publish it, so it is moved aside
+//     before the renames, deleted after success and restored on failure.
+//     A directory this run writes nothing into is not looked at: it may
+//     hold another service's artifacts.
 //   - Nothing else is touched. Write only creates, replaces or removes the
-//     artifact names above and its own ".NAME..." temporary and backup
-//     files; any other file in DIR is left alone. A directory where an
-//     earlier artifact would be is not ecsrender's to remove, so the run
-//     fails instead.
+//     artifact names above, its own ".NAME..." temporary and backup files
+//     and the sub-directories it created; any other file is left alone. A
+//     directory where an earlier artifact would be, or a file or link
+//     where a sub-directory would be, is not ecsrender's to remove, so the
+//     run fails instead.
 package artifacts
 
 import (
@@ -46,7 +60,8 @@ const (
 	TaskDefFile = "taskdef.json"
 	// AppSpecFile is CodeDeployToECS's AppSpecTemplatePath.
 	AppSpecFile = "appspec.yaml"
-	// ImageDetailFile is what CodeDeployToECS reads through Image1ArtifactName.
+	// ImageDetailFile is what CodeDeployToECS reads through
+	// Image1ArtifactName..Image4ArtifactName, one input artifact each.
 	ImageDetailFile = "imageDetail.json"
 	// ImageDefinitionsFile is the Amazon ECS (rolling) action's FileName.
 	ImageDefinitionsFile = "imagedefinitions.json"
@@ -65,8 +80,14 @@ type File struct {
 // Encode turns a render result into artifact files, in the order they are
 // written. Encoding everything first means no file is touched unless all of
 // them could be made.
+//
+// The files are taskdef.json, appspec.yaml when there is an AppSpec,
+// imageDetail.json when there is an image to describe,
+// imagedefinitions.json when it has an entry, and with more than one
+// placeholder TOKEN/imageDetail.json for each.
 func Encode(r *render.Result) ([]File, error) {
 	files := []File{{TaskDefFile, r.TaskDef.MarshalIndent()}}
+	var details []File
 	if r.AppSpec != nil {
 		b, err := EncodeAppSpec(r.AppSpec)
 		if err != nil {
@@ -74,23 +95,36 @@ func Encode(r *render.Result) ([]File, error) {
 		}
 		files = append(files, File{AppSpecFile, b})
 	}
-	// An empty ImageDetail means the primary container's image is a
-	// placeholder another artifact fills; render says so in a notice.
-	if r.ImageDetail.ImageURI != "" {
-		b, err := encodeImageDetail(r.ImageDetail)
+	// CodeDeployToECS reads each image from its own input artifact, so
+	// with several placeholders each token's imageDetail.json also goes
+	// into a directory of its own that CodeBuild publishes as a secondary
+	// artifact; DIR/imageDetail.json stays the first one's, so that
+	// pipelines with one image artifact keep working unchanged.
+	for i, d := range r.ImageDetails {
+		b, err := encodeImageDetail(d)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", ImageDetailFile, err)
 		}
-		files = append(files, File{ImageDetailFile, b})
+		if i == 0 {
+			files = append(files, File{ImageDetailFile, b})
+		}
+		if len(r.ImageDetails) > 1 && d.Token != "" {
+			details = append(details, File{d.Token + "/" + ImageDetailFile, b})
+		}
 	}
-	b, err := encodeImageDefinitions(r.ImageDefinitions)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", ImageDefinitionsFile, err)
+	// The Amazon ECS action rejects an empty list; render says in a
+	// notice why there is none.
+	if len(r.ImageDefinitions) > 0 {
+		b, err := encodeImageDefinitions(r.ImageDefinitions)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", ImageDefinitionsFile, err)
+		}
+		if len(b) > MaxImageDefinitionsSize {
+			return nil, &render.InputError{Err: fmt.Errorf("%s would be %d bytes; the Amazon ECS deploy action reads at most %d", ImageDefinitionsFile, len(b), MaxImageDefinitionsSize)}
+		}
+		files = append(files, File{ImageDefinitionsFile, b})
 	}
-	if len(b) > MaxImageDefinitionsSize {
-		return nil, &render.InputError{Err: fmt.Errorf("%s would be %d bytes; the Amazon ECS deploy action reads at most %d", ImageDefinitionsFile, len(b), MaxImageDefinitionsSize)}
-	}
-	files = append(files, File{ImageDefinitionsFile, b})
+	files = append(files, details...)
 	return files, nil
 }
 

@@ -7,20 +7,22 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 )
 
-// artifactNames is every file name ecsrender writes into DIR: the only
-// names Write ever replaces or removes.
+// artifactNames is every file name ecsrender writes into DIR or one of its
+// sub-directories: the only names Write ever replaces or removes.
 func artifactNames() []string {
 	return []string{TaskDefFile, AppSpecFile, ImageDetailFile, ImageDefinitionsFile}
 }
 
-// Write puts files into dir, creating it if needed, as the package doc
-// describes: under an exclusive lock on dir that it waits for while ctx
-// allows, all or nothing, and leaving dir with exactly these artifacts.
+// Write puts files into dir, creating it and the sub-directories the file
+// names hold if needed, as the package doc describes: under an exclusive
+// lock on dir that it waits for while ctx allows, all or nothing, and
+// leaving each directory written into with exactly these artifacts.
 func Write(ctx context.Context, dir string, files []File) error {
 	return osFS().write(ctx, dir, files)
 }
@@ -38,6 +40,7 @@ type tempFile interface {
 // directory fails nothing.
 type fsys struct {
 	mkdirAll   func(path string, perm os.FileMode) error
+	mkdir      func(path string, perm os.FileMode) error
 	lock       func(ctx context.Context, dir string, busy func()) (unlock func(), err error)
 	createTemp func(dir, pattern string) (tempFile, error)
 	chmod      func(name string, mode os.FileMode) error
@@ -55,6 +58,7 @@ type fsys struct {
 func osFS() fsys {
 	return fsys{
 		mkdirAll:   os.MkdirAll,
+		mkdir:      os.Mkdir,
 		lock:       lockDir,
 		createTemp: func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) },
 		chmod:      os.Chmod,
@@ -75,14 +79,75 @@ type change struct {
 	backup string
 }
 
-func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error) {
-	var writing []string
+// checkNames checks every file name and returns the directories, relative
+// to DIR and slash-separated ("." for DIR itself), that the files go
+// into, in the order they first appear.
+func checkNames(files []File) ([]string, error) {
+	seen := make(map[string]bool, len(files))
+	var dirs []string
 	for _, f := range files {
-		if !slices.Contains(artifactNames(), f.Name) || slices.Contains(writing, f.Name) {
+		if err := checkName(f.Name); err != nil {
 			// Only Encode makes files, so this is a bug, not bad input.
-			return fmt.Errorf("write %q: not an artifact name, or given twice", f.Name)
+			return nil, fmt.Errorf("write %q: %w", f.Name, err)
 		}
-		writing = append(writing, f.Name)
+		if seen[f.Name] {
+			return nil, fmt.Errorf("write %q: given twice", f.Name)
+		}
+		seen[f.Name] = true
+		if d := path.Dir(f.Name); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs, nil
+}
+
+// checkName makes sure a file stays inside DIR, in a directory no
+// artifact name could be mistaken for, and is an artifact: Write removes
+// and replaces only those names, so a name outside them could never be
+// cleaned up.
+func checkName(name string) error {
+	if path.IsAbs(name) {
+		return errors.New("an absolute path; want one relative to the output directory")
+	}
+	parts := strings.Split(name, "/")
+	for _, p := range parts[:len(parts)-1] {
+		switch {
+		case p == "":
+			return errors.New("an empty path element")
+		case p == "." || p == "..":
+			return fmt.Errorf("path element %q; want a clean path inside the output directory", p)
+		case slices.Contains(artifactNames(), p):
+			return fmt.Errorf("directory %q has an artifact's name", p)
+		case !isDirName(p):
+			return fmt.Errorf("directory %q; want letters, digits, _, - and . (not first)", p)
+		}
+	}
+	if base := parts[len(parts)-1]; !slices.Contains(artifactNames(), base) {
+		return fmt.Errorf("%q is not an artifact name", base)
+	}
+	return nil
+}
+
+// isDirName reports whether p is a sub-directory name Write makes: a
+// placeholder token or a service name. A leading dot is refused so that
+// no directory can be taken for Write's own temporary and backup files.
+func isDirName(p string) bool {
+	if p == "" || p[0] == '.' {
+		return false
+	}
+	for _, r := range p {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error) {
+	dirs, err := checkNames(files)
+	if err != nil {
+		return err
 	}
 	if err := fsys.mkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create output directory %q: %w", dir, unwrapPath(err))
@@ -92,8 +157,27 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 		return err
 	}
 	defer unlock()
-	if err := fsys.removeStaleTemps(dir); err != nil {
-		return err
+
+	// Directories this run made go last on failure, once the rollback has
+	// emptied them; they are made under the lock, so no other run can
+	// have put anything in them.
+	var created []string
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, fsys.removeDirs(created))
+		}
+	}()
+	for _, d := range dirs {
+		if created, err = fsys.makeDirs(dir, d, created); err != nil {
+			return err
+		}
+	}
+	for _, d := range dirs {
+		if p := filepath.Join(dir, filepath.FromSlash(d)); !slices.Contains(created, p) {
+			if err := fsys.removeStaleTemps(p); err != nil {
+				return err
+			}
+		}
 	}
 
 	temps := make([]string, len(files))
@@ -128,41 +212,40 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 					fsys.remove(c.backup)
 				}
 			}
-			fsys.syncDir(dir)
+			for _, d := range dirs {
+				fsys.syncDir(filepath.Join(dir, filepath.FromSlash(d)))
+			}
+			// A new directory's entry is in its parent.
+			for _, c := range created {
+				fsys.syncDir(filepath.Dir(c))
+			}
 			return
 		}
 		err = errors.Join(err, fsys.rollback(changes))
 	}()
 
 	// An earlier run's artifact that this run does not write goes first, so
-	// that a failure later finds it and puts it back.
-	for _, name := range artifactNames() {
-		if slices.Contains(writing, name) {
-			continue
+	// that a failure later finds it and puts it back. Only the directories
+	// this run writes into are looked at: another directory may hold
+	// another service's artifacts, which this run must not touch.
+	for _, d := range dirs {
+		for _, name := range artifactNames() {
+			rel := path.Join(d, name)
+			if slices.ContainsFunc(files, func(f File) bool { return f.Name == rel }) {
+				continue
+			}
+			c, err := fsys.moveAside(dir, rel)
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				changes = append(changes, *c)
+			}
 		}
-		target := filepath.Join(dir, name)
-		fi, statErr := fsys.lstat(target)
-		if errors.Is(statErr, fs.ErrNotExist) {
-			continue
-		}
-		if statErr != nil {
-			return fmt.Errorf("remove earlier %q: %w", target, unwrapPath(statErr))
-		}
-		if fi.IsDir() {
-			return fmt.Errorf("remove earlier %q: a directory, not an artifact ecsrender wrote; remove it", target)
-		}
-		backup, err := fsys.freeBackup(dir, name)
-		if err != nil {
-			return fmt.Errorf("remove earlier %q: %w", target, err)
-		}
-		if err := fsys.rename(target, backup); err != nil {
-			return fmt.Errorf("remove earlier %q: %w", target, linkCause(err))
-		}
-		changes = append(changes, change{target, backup})
 	}
 
 	for i, f := range files {
-		target := filepath.Join(dir, f.Name)
+		target := filepath.Join(dir, filepath.FromSlash(f.Name))
 		backup := ""
 		_, statErr := fsys.lstat(target)
 		if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
@@ -174,7 +257,7 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 			// A hard link keeps the earlier file reachable for a rollback
 			// without copying it, and target never goes missing for a
 			// reader.
-			if backup, err = fsys.freeBackup(dir, f.Name); err != nil {
+			if backup, err = fsys.freeBackup(target); err != nil {
 				return fmt.Errorf("write %q: %w", target, err)
 			}
 			if err := fsys.link(target, backup); err != nil {
@@ -194,6 +277,73 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 		changes = append(changes, change{target, backup})
 	}
 	return nil
+}
+
+// moveAside moves an earlier artifact at rel out of the way, if there is
+// one, and returns the change that puts it back.
+func (fsys fsys) moveAside(dir, rel string) (*change, error) {
+	target := filepath.Join(dir, filepath.FromSlash(rel))
+	fi, err := fsys.lstat(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("remove earlier %q: %w", target, unwrapPath(err))
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("remove earlier %q: a directory, not an artifact ecsrender wrote; remove it", target)
+	}
+	backup, err := fsys.freeBackup(target)
+	if err != nil {
+		return nil, fmt.Errorf("remove earlier %q: %w", target, err)
+	}
+	if err := fsys.rename(target, backup); err != nil {
+		return nil, fmt.Errorf("remove earlier %q: %w", target, linkCause(err))
+	}
+	return &change{target, backup}, nil
+}
+
+// makeDirs creates the sub-directory rel of dir one level at a time,
+// appending each directory it creates to created. Something other than a
+// directory in the way is not ecsrender's to remove, and a symbolic link
+// could lead out of dir, so either fails the run.
+func (fsys fsys) makeDirs(dir, rel string, created []string) ([]string, error) {
+	if rel == "." {
+		return created, nil
+	}
+	p := dir
+	for _, part := range strings.Split(rel, "/") {
+		p = filepath.Join(p, part)
+		err := fsys.mkdir(p, 0o755)
+		if err == nil {
+			created = append(created, p)
+			continue
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return created, fmt.Errorf("create directory %q: %w", p, unwrapPath(err))
+		}
+		fi, err := fsys.lstat(p)
+		if err != nil {
+			return created, fmt.Errorf("create directory %q: %w", p, unwrapPath(err))
+		}
+		if !fi.IsDir() {
+			return created, fmt.Errorf("create directory %q: a file or link is in the way, not a directory; remove it", p)
+		}
+	}
+	return created, nil
+}
+
+// removeDirs removes the directories a failed run created, deepest first,
+// and reports each it could not: one left behind holds something the
+// rollback could not remove, which the error already names.
+func (fsys fsys) removeDirs(created []string) error {
+	var errs []error
+	for i := len(created) - 1; i >= 0; i-- {
+		if err := fsys.remove(created[i]); err != nil {
+			errs = append(errs, fmt.Errorf("roll back %q: remove the new directory: %w", created[i], unwrapPath(err)))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // rollback undoes changes, latest first, and reports every step that
@@ -253,11 +403,11 @@ func isTempName(name string) bool {
 	return false
 }
 
-// freeBackup returns the backup name for an artifact, removing what an
-// earlier run that was killed mid-write may have left there. The lock
-// makes a fixed name safe.
-func (fsys fsys) freeBackup(dir, name string) (string, error) {
-	backup := filepath.Join(dir, "."+name+".ecsrender-old")
+// freeBackup returns the backup name for the artifact at target, beside
+// it, removing what an earlier run that was killed mid-write may have
+// left there. The lock makes a fixed name safe.
+func (fsys fsys) freeBackup(target string) (string, error) {
+	backup := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".ecsrender-old")
 	if err := fsys.remove(backup); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("remove stale backup %q: %w", backup, unwrapPath(err))
 	}
@@ -268,8 +418,8 @@ func (fsys fsys) freeBackup(dir, name string) (string, error) {
 // (CreateTemp opens it with O_EXCL), and returns that name even when
 // writing failed, so the caller removes it.
 func (fsys fsys) writeTemp(dir string, f File) (string, error) {
-	target := filepath.Join(dir, f.Name)
-	t, err := fsys.createTemp(dir, "."+f.Name+".*.tmp")
+	target := filepath.Join(dir, filepath.FromSlash(f.Name))
+	t, err := fsys.createTemp(filepath.Dir(target), "."+filepath.Base(target)+".*.tmp")
 	if err != nil {
 		return "", fmt.Errorf("write %q: %w", target, unwrapPath(err))
 	}

@@ -427,20 +427,348 @@ func TestWriteEarlierArtifactIsADirectory(t *testing.T) {
 	}
 }
 
-func TestWriteRefusesOtherNames(t *testing.T) {
+// Names that could leave DIR, collide with Write's own files, or are not
+// artifacts are refused before anything is touched.
+func TestWriteRefusesBadNames(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	for _, files := range [][]File{
-		{{"../escape.json", []byte("x")}},
-		{{TaskDefFile, nil}, {TaskDefFile, nil}},
-	} {
-		err := Write(context.Background(), dir, files)
-		want := fmt.Sprintf("write %q: not an artifact name, or given twice", files[len(files)-1].Name)
-		if err == nil || err.Error() != want {
-			t.Errorf("error %v, want %q", err, want)
+	tests := []struct {
+		files []File
+		want  string
+	}{
+		{[]File{{"../escape.json", nil}}, `write "../escape.json": path element ".."; want a clean path inside the output directory`},
+		{[]File{{"../taskdef.json", nil}}, `write "../taskdef.json": path element ".."; want a clean path inside the output directory`},
+		{[]File{{"web/../../taskdef.json", nil}}, `write "web/../../taskdef.json": path element ".."; want a clean path inside the output directory`},
+		{[]File{{"./taskdef.json", nil}}, `write "./taskdef.json": path element "."; want a clean path inside the output directory`},
+		{[]File{{"/etc/taskdef.json", nil}}, `write "/etc/taskdef.json": an absolute path; want one relative to the output directory`},
+		{[]File{{"web//taskdef.json", nil}}, `write "web//taskdef.json": an empty path element`},
+		{[]File{{"web/", nil}}, `write "web/": "" is not an artifact name`},
+		{[]File{{"", nil}}, `write "": "" is not an artifact name`},
+		{[]File{{"web/notes.txt", nil}}, `write "web/notes.txt": "notes.txt" is not an artifact name`},
+		{[]File{{"taskdef.json/imageDetail.json", nil}}, `write "taskdef.json/imageDetail.json": directory "taskdef.json" has an artifact's name`},
+		{[]File{{".hidden/taskdef.json", nil}}, `write ".hidden/taskdef.json": directory ".hidden"; want letters, digits, _, - and . (not first)`},
+		{[]File{{`a\b/taskdef.json`, nil}}, `write "a\\b/taskdef.json": directory "a\\b"; want letters, digits, _, - and . (not first)`},
+		{[]File{{"we\nb/taskdef.json", nil}}, `write "we\nb/taskdef.json": directory "we\nb"; want letters, digits, _, - and . (not first)`},
+		{[]File{{TaskDefFile, nil}, {TaskDefFile, nil}}, `write "taskdef.json": given twice`},
+		{[]File{{"web/" + TaskDefFile, nil}, {ImageDetailFile, nil}, {"web/" + TaskDefFile, nil}}, `write "web/taskdef.json": given twice`},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		err := Write(context.Background(), dir, tt.files)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Write(%q): error %v, want %s", tt.files[0].Name, err, tt.want)
+		}
+		if diff := cmp.Diff(map[string]string{}, readTree(t, dir)); diff != "" {
+			t.Errorf("Write(%q): directory (-want +got):\n%s", tt.files[0].Name, diff)
 		}
 	}
-	if diff := cmp.Diff(map[string]string{}, readDir(t, dir)); diff != "" {
+}
+
+// readTree returns every file under dir by its slash-separated path, and
+// every directory as its path with a trailing slash.
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		switch {
+		case d.IsDir():
+			out[rel+"/"] = ""
+		case d.Type()&os.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = "-> " + target
+		default:
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if strings.HasSuffix(name, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Files in sub-directories land there, with the directories created, each
+// file readable by other tools.
+func TestWriteSubdirectories(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "out")
+	files := []File{
+		{TaskDefFile, []byte("td")},
+		{ImageDetailFile, []byte("d1")},
+		{"IMAGE2_NAME/" + ImageDetailFile, []byte("d2")},
+		{"web/IMAGE3_NAME/" + ImageDetailFile, []byte("d3")},
+		{"web/" + TaskDefFile, []byte("web td")},
+	}
+	if err := Write(context.Background(), dir, files); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		TaskDefFile: "td", ImageDetailFile: "d1",
+		"IMAGE2_NAME/": "", "IMAGE2_NAME/imageDetail.json": "d2",
+		"web/": "", "web/taskdef.json": "web td",
+		"web/IMAGE3_NAME/": "", "web/IMAGE3_NAME/imageDetail.json": "d3",
+	}
+	if diff := cmp.Diff(want, readTree(t, dir)); diff != "" {
 		t.Errorf("directory (-want +got):\n%s", diff)
+	}
+	for _, name := range []string{"IMAGE2_NAME/imageDetail.json", "web/IMAGE3_NAME"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := os.FileMode(0o644); fi.IsDir() {
+			want = 0o755
+			if fi.Mode().Perm() != want {
+				t.Errorf("%s: mode %v, want %v", name, fi.Mode().Perm(), want)
+			}
+		} else if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", name, fi.Mode().Perm(), want)
+		}
+	}
+}
+
+// Earlier artifacts and killed runs' temporary files go only from the
+// directories this run writes into: another directory may be another
+// service's, and DIR itself is one only when a file goes there.
+func TestWriteSubdirectoryStaleArtifacts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		TaskDefFile:                          "top, not written into",
+		"web/" + AppSpecFile:                 "old web appspec",
+		"web/" + ImageDetailFile:             "old web detail",
+		"web/.imageDetail.json.12.tmp":       "killed run",
+		"web/.appspec.yaml.ecsrender-old":    "killed run",
+		"web/notes.txt":                      "mine",
+		"web/IMAGE2_NAME/" + ImageDetailFile: "old, not written into",
+		"api/" + TaskDefFile:                 "another service",
+		"api/.taskdef.json.5.tmp":            "another service's killed run",
+		"IMAGE2_NAME/" + ImageDetailFile:     "old second image",
+	})
+	files := []File{{"web/" + TaskDefFile, []byte("new web")}, {"IMAGE2_NAME/" + ImageDefinitionsFile, []byte("[]")}}
+	if err := Write(context.Background(), dir, files); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		TaskDefFile:                           "top, not written into",
+		"web/":                                "",
+		"web/taskdef.json":                    "new web",
+		"web/notes.txt":                       "mine",
+		"web/IMAGE2_NAME/":                    "",
+		"web/IMAGE2_NAME/" + ImageDetailFile:  "old, not written into",
+		"api/":                                "",
+		"api/" + TaskDefFile:                  "another service",
+		"api/.taskdef.json.5.tmp":             "another service's killed run",
+		"IMAGE2_NAME/":                        "",
+		"IMAGE2_NAME/" + ImageDefinitionsFile: "[]",
+	}
+	if diff := cmp.Diff(want, readTree(t, dir)); diff != "" {
+		t.Errorf("directory (-want +got):\n%s", diff)
+	}
+}
+
+// A failure in one sub-directory undoes the whole run: files in the other
+// sub-directories go back to what they were, earlier artifacts moved aside
+// come back, and the sub-directories this run created are removed.
+func TestWriteSubdirectoryRollback(t *testing.T) {
+	t.Parallel()
+	before := map[string]string{
+		"a/":                  "",
+		"a/" + TaskDefFile:    "old a taskdef",
+		"a/" + AppSpecFile:    "old a appspec",
+		TaskDefFile:           "old top",
+		"keep/" + TaskDefFile: "other service",
+	}
+	files := []File{
+		{TaskDefFile, []byte("new top")},
+		{"a/" + TaskDefFile, []byte("new a")},
+		{"b/" + ImageDetailFile, []byte("new b")},
+		{"c/d/" + ImageDefinitionsFile, []byte("new c/d")},
+	}
+	renameFails := func(f *fsys) {
+		f.rename = func(old, new string) error {
+			if on(new, ImageDefinitionsFile) && isTemp(old) {
+				return &os.LinkError{Op: "rename", Old: old, New: new, Err: errInjected}
+			}
+			return os.Rename(old, new)
+		}
+	}
+	tests := []struct {
+		name  string
+		fault func(f *fsys)
+		want  []string
+		after map[string]string
+	}{
+		{
+			name:  "last rename",
+			fault: renameFails,
+			want:  []string{`write "DIR/c/d/imagedefinitions.json": injected failure`},
+		},
+		{
+			name: "create a directory",
+			fault: func(f *fsys) {
+				f.mkdir = func(name string, perm os.FileMode) error {
+					if on(name, "d") {
+						return &os.PathError{Op: "mkdir", Path: name, Err: errInjected}
+					}
+					return os.Mkdir(name, perm)
+				}
+			},
+			want: []string{`create directory "DIR/c/d": injected failure`},
+		},
+		{
+			name: "look at an existing directory",
+			fault: func(f *fsys) {
+				f.lstat = func(name string) (os.FileInfo, error) {
+					if on(name, "a") {
+						return nil, &os.PathError{Op: "lstat", Path: name, Err: errInjected}
+					}
+					return os.Lstat(name)
+				}
+			},
+			want: []string{`create directory "DIR/a": injected failure`},
+		},
+		{
+			name: "write a temporary file in a new directory",
+			fault: func(f *fsys) {
+				f.createTemp = func(dir, pattern string) (tempFile, error) {
+					t, err := os.CreateTemp(dir, pattern)
+					if on(dir, "b") {
+						return failTemp{t, "write"}, err
+					}
+					return t, err
+				}
+			},
+			want: []string{`write "DIR/b/imageDetail.json": injected failure`},
+		},
+		{
+			name: "new directory not removed",
+			fault: func(f *fsys) {
+				renameFails(f)
+				f.remove = func(name string) error {
+					if on(name, "b") {
+						return &os.PathError{Op: "remove", Path: name, Err: syscall.EIO}
+					}
+					return os.Remove(name)
+				}
+			},
+			want: []string{
+				`write "DIR/c/d/imagedefinitions.json": injected failure`,
+				`roll back "DIR/b": remove the new directory: input/output error`,
+			},
+			after: map[string]string{"b/": ""},
+		},
+		{
+			name: "new file not removed keeps its directory",
+			fault: func(f *fsys) {
+				renameFails(f)
+				f.remove = func(name string) error {
+					if on(name, ImageDetailFile) {
+						return &os.PathError{Op: "remove", Path: name, Err: syscall.EIO}
+					}
+					return os.Remove(name)
+				}
+			},
+			want: []string{
+				`write "DIR/c/d/imagedefinitions.json": injected failure`,
+				`roll back "DIR/b/imageDetail.json": remove the new file: input/output error`,
+				`roll back "DIR/b": remove the new directory: directory not empty`,
+			},
+			after: map[string]string{"b/": "", "b/imageDetail.json": "new b"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			writeTree(t, dir, before)
+			f := osFS()
+			tt.fault(&f)
+			err := f.write(context.Background(), dir, files)
+			if err == nil {
+				t.Fatal("write succeeded")
+			}
+			got := strings.ReplaceAll(err.Error(), dir, "DIR")
+			if diff := cmp.Diff(tt.want, strings.Split(got, "\n")); diff != "" {
+				t.Errorf("error lines (-want +got):\n%s", diff)
+			}
+			want := map[string]string{"keep/": ""}
+			for k, v := range before {
+				want[k] = v
+			}
+			for k, v := range tt.after {
+				want[k] = v
+			}
+			if diff := cmp.Diff(want, readTree(t, dir)); diff != "" {
+				t.Errorf("directory after the failed write (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A file or a link where a sub-directory goes is not ecsrender's to
+// remove, and a link could lead out of DIR: the run fails and leaves
+// everything as it was.
+func TestWriteSubdirectoryInTheWay(t *testing.T) {
+	t.Parallel()
+	outside := t.TempDir()
+	for _, tt := range []struct {
+		name   string
+		before func(dir string) error
+		after  map[string]string
+	}{
+		{"file", func(dir string) error { return os.WriteFile(filepath.Join(dir, "web"), []byte("mine"), 0o644) }, map[string]string{"web": "mine"}},
+		{"link", func(dir string) error { return os.Symlink(outside, filepath.Join(dir, "web")) }, map[string]string{"web": "-> " + outside}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := tt.before(dir); err != nil {
+				t.Fatal(err)
+			}
+			err := Write(context.Background(), dir, []File{{"new/" + TaskDefFile, []byte("x")}, {"web/" + TaskDefFile, []byte("x")}})
+			want := fmt.Sprintf("create directory %q: a file or link is in the way, not a directory; remove it", filepath.Join(dir, "web"))
+			if err == nil || err.Error() != want {
+				t.Errorf("error %v, want %q", err, want)
+			}
+			if diff := cmp.Diff(tt.after, readTree(t, dir)); diff != "" {
+				t.Errorf("directory (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(map[string]string{}, readTree(t, outside)); diff != "" {
+				t.Errorf("written through the link (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
