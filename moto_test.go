@@ -516,15 +516,17 @@ func TestMotoRenderPinsECRImages(t *testing.T) {
 	if diff := cmp.Diff(want, r.taskImages(t)); diff != "" {
 		t.Errorf("taskdef.json images (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"app": appPinned}, r.imageDefinitions(t)); diff != "" {
+	// The pinned sidecar reaches a rolling deploy too.
+	if diff := cmp.Diff(want, r.imageDefinitions(t)); diff != "" {
 		t.Errorf("imagedefinitions.json (-want +got):\n%s", diff)
 	}
-	// The primary container is the load balancer's: nginx.
-	d := m.describe("us-east-1", s.nginxRepo, s.nginx.digest)
-	if diff := cmp.Diff(wantImageDetail(nginxPinned, d), r.imageDetail(t)); diff != "" {
+	// imageDetail.json describes the image this build made, the first
+	// --image, not the load-balanced nginx.
+	d := m.describe("us-east-1", s.appRepo, s.app.digest)
+	if diff := cmp.Diff(wantImageDetail(appPinned, d), r.imageDetail(t)); diff != "" {
 		t.Errorf("imageDetail.json (-want +got):\n%s", diff)
 	}
-	if got := r.imageDetail(t)["ImageTags"]; !cmp.Equal(got, []any{"1.27", "stable"}) {
+	if got := r.imageDetail(t)["ImageTags"]; !cmp.Equal(got, []any{"latest", "v1.4.2"}) {
 		t.Errorf("imageDetail.json ImageTags = %v, want both tags of the image, sorted", got)
 	}
 	if _, err := os.Stat(filepath.Join(r.out, "appspec.yaml")); err != nil {

@@ -60,7 +60,8 @@ const (
 	TaskDefFile = "taskdef.json"
 	// AppSpecFile is CodeDeployToECS's AppSpecTemplatePath.
 	AppSpecFile = "appspec.yaml"
-	// ImageDetailFile is what CodeDeployToECS reads through Image1ArtifactName.
+	// ImageDetailFile is what CodeDeployToECS reads through
+	// Image1ArtifactName..Image4ArtifactName, one input artifact each.
 	ImageDetailFile = "imageDetail.json"
 	// ImageDefinitionsFile is the Amazon ECS (rolling) action's FileName.
 	ImageDefinitionsFile = "imagedefinitions.json"
@@ -79,8 +80,14 @@ type File struct {
 // Encode turns a render result into artifact files, in the order they are
 // written. Encoding everything first means no file is touched unless all of
 // them could be made.
+//
+// The files are taskdef.json, appspec.yaml when there is an AppSpec,
+// imageDetail.json when there is an image to describe,
+// imagedefinitions.json when it has an entry, and with more than one
+// placeholder TOKEN/imageDetail.json for each.
 func Encode(r *render.Result) ([]File, error) {
 	files := []File{{TaskDefFile, r.TaskDef.MarshalIndent()}}
+	var details []File
 	if r.AppSpec != nil {
 		b, err := EncodeAppSpec(r.AppSpec)
 		if err != nil {
@@ -88,23 +95,36 @@ func Encode(r *render.Result) ([]File, error) {
 		}
 		files = append(files, File{AppSpecFile, b})
 	}
-	// An empty ImageDetail means the primary container's image is a
-	// placeholder another artifact fills; render says so in a notice.
-	if r.ImageDetail.ImageURI != "" {
-		b, err := encodeImageDetail(r.ImageDetail)
+	// CodeDeployToECS reads each image from its own input artifact, so
+	// with several placeholders each token's imageDetail.json also goes
+	// into a directory of its own that CodeBuild publishes as a secondary
+	// artifact; DIR/imageDetail.json stays the first one's, so that
+	// pipelines with one image artifact keep working unchanged.
+	for i, d := range r.ImageDetails {
+		b, err := encodeImageDetail(d)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", ImageDetailFile, err)
 		}
-		files = append(files, File{ImageDetailFile, b})
+		if i == 0 {
+			files = append(files, File{ImageDetailFile, b})
+		}
+		if len(r.ImageDetails) > 1 && d.Token != "" {
+			details = append(details, File{d.Token + "/" + ImageDetailFile, b})
+		}
 	}
-	b, err := encodeImageDefinitions(r.ImageDefinitions)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", ImageDefinitionsFile, err)
+	// The Amazon ECS action rejects an empty list; render says in a
+	// notice why there is none.
+	if len(r.ImageDefinitions) > 0 {
+		b, err := encodeImageDefinitions(r.ImageDefinitions)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", ImageDefinitionsFile, err)
+		}
+		if len(b) > MaxImageDefinitionsSize {
+			return nil, &render.InputError{Err: fmt.Errorf("%s would be %d bytes; the Amazon ECS deploy action reads at most %d", ImageDefinitionsFile, len(b), MaxImageDefinitionsSize)}
+		}
+		files = append(files, File{ImageDefinitionsFile, b})
 	}
-	if len(b) > MaxImageDefinitionsSize {
-		return nil, &render.InputError{Err: fmt.Errorf("%s would be %d bytes; the Amazon ECS deploy action reads at most %d", ImageDefinitionsFile, len(b), MaxImageDefinitionsSize)}
-	}
-	files = append(files, File{ImageDefinitionsFile, b})
+	files = append(files, details...)
 	return files, nil
 }
 

@@ -2,7 +2,9 @@ package artifacts
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -114,7 +116,8 @@ func TestEncodeImageDetail(t *testing.T) {
 	t.Parallel()
 	r := &render.Result{
 		TaskDef: render.NewObject(),
-		ImageDetail: render.ImageDetail{
+		ImageDetails: []render.ImageDetail{{
+			Container:        "app",
 			ImageURI:         "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:abc",
 			ImageDigest:      "sha256:abc",
 			ImageTags:        []string{"latest", "v1"},
@@ -122,7 +125,7 @@ func TestEncodeImageDetail(t *testing.T) {
 			RepositoryName:   "app",
 			ImagePushedAt:    time.Date(2019, 1, 21, 20, 4, 0, 0, time.UTC),
 			ImageSizeInBytes: 44728918,
-		},
+		}},
 		ImageDefinitions: []render.ImageDefinition{{Name: "app", ImageURI: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:abc"}},
 	}
 	files, err := Encode(r)
@@ -164,7 +167,7 @@ func TestEncodeImageDetail(t *testing.T) {
 
 func TestEncodeImageDefinitionsLimit(t *testing.T) {
 	t.Parallel()
-	r := &render.Result{TaskDef: render.NewObject(), ImageDetail: render.ImageDetail{ImageURI: "nginx"}}
+	r := &render.Result{TaskDef: render.NewObject(), ImageDetails: []render.ImageDetail{{ImageURI: "nginx"}}}
 	for range 2000 {
 		r.ImageDefinitions = append(r.ImageDefinitions, render.ImageDefinition{Name: "app", ImageURI: strings.Repeat("a", 60)})
 	}
@@ -174,5 +177,112 @@ func TestEncodeImageDefinitionsLimit(t *testing.T) {
 	}
 	if !render.IsInputError(err) {
 		t.Errorf("error %v is not an input error", err)
+	}
+}
+
+// Encode lays out the image artifacts: one imageDetail.json without
+// placeholders or with one, a directory per token with several (and the
+// first one's at the top), and no imagedefinitions.json without entries.
+func TestEncodeImageLayout(t *testing.T) {
+	t.Parallel()
+	detail := func(container, token, uri string) render.ImageDetail {
+		return render.ImageDetail{Container: container, Token: token, ImageURI: uri}
+	}
+	defs := []render.ImageDefinition{{Name: "app", ImageURI: "app:1"}, {Name: "nginx", ImageURI: "nginx:1"}}
+	tests := []struct {
+		name    string
+		details []render.ImageDetail
+		defs    []render.ImageDefinition
+		want    map[string]string
+	}{
+		{
+			name:    "no placeholder",
+			details: []render.ImageDetail{detail("app", "", "app:1")},
+			defs:    defs,
+			want:    map[string]string{ImageDetailFile: "app:1", ImageDefinitionsFile: "app, nginx"},
+		},
+		{
+			name: "nothing to describe, nothing to define",
+			want: map[string]string{},
+		},
+		{
+			name:    "one placeholder",
+			details: []render.ImageDetail{detail("app", "IMAGE1_NAME", "app:1")},
+			defs:    defs,
+			want:    map[string]string{ImageDetailFile: "app:1", ImageDefinitionsFile: "app, nginx"},
+		},
+		{
+			name:    "two placeholders",
+			details: []render.ImageDetail{detail("nginx", "IMAGE1_NAME", "nginx:1"), detail("app", "IMAGE2_NAME", "app:1")},
+			defs:    defs,
+			want: map[string]string{
+				ImageDetailFile: "nginx:1", ImageDefinitionsFile: "app, nginx",
+				"IMAGE1_NAME/imageDetail.json": "nginx:1", "IMAGE2_NAME/imageDetail.json": "app:1",
+			},
+		},
+		{
+			name: "four placeholders",
+			details: []render.ImageDetail{detail("a", "IMAGE1_NAME", "a:1"), detail("b", "IMAGE2_NAME", "b:1"),
+				detail("c", "IMAGE3_NAME", "c:1"), detail("d", "IMAGE4_NAME", "d:1")},
+			want: map[string]string{
+				ImageDetailFile:                "a:1",
+				"IMAGE1_NAME/imageDetail.json": "a:1", "IMAGE2_NAME/imageDetail.json": "b:1",
+				"IMAGE3_NAME/imageDetail.json": "c:1", "IMAGE4_NAME/imageDetail.json": "d:1",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			files, err := Encode(&render.Result{TaskDef: render.NewObject(), ImageDetails: tt.details, ImageDefinitions: tt.defs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if files[0].Name != TaskDefFile {
+				t.Errorf("first file %q, want %q", files[0].Name, TaskDefFile)
+			}
+			got := map[string]string{}
+			var order []string
+			for _, f := range files[1:] {
+				order = append(order, f.Name)
+				switch path.Base(f.Name) {
+				case ImageDetailFile:
+					var d struct{ ImageURI string }
+					if err := json.Unmarshal(f.Data, &d); err != nil {
+						t.Fatalf("%s: %v", f.Name, err)
+					}
+					got[f.Name] = d.ImageURI
+				case ImageDefinitionsFile:
+					var ds []struct{ Name string }
+					if err := json.Unmarshal(f.Data, &ds); err != nil {
+						t.Fatalf("%s: %v", f.Name, err)
+					}
+					var names []string
+					for _, d := range ds {
+						names = append(names, d.Name)
+					}
+					got[f.Name] = strings.Join(names, ", ")
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("files (-want +got):\n%s", diff)
+			}
+			// The top-level files come first, then the directories in
+			// the order of the placeholders.
+			var wantOrder []string
+			for _, n := range []string{ImageDetailFile, ImageDefinitionsFile} {
+				if _, ok := tt.want[n]; ok {
+					wantOrder = append(wantOrder, n)
+				}
+			}
+			if len(tt.details) > 1 {
+				for _, d := range tt.details {
+					wantOrder = append(wantOrder, d.Token+"/"+ImageDetailFile)
+				}
+			}
+			if diff := cmp.Diff(wantOrder, order); diff != "" {
+				t.Errorf("file order (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

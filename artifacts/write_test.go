@@ -650,6 +650,18 @@ func TestWriteSubdirectoryRollback(t *testing.T) {
 			want: []string{`create directory "DIR/c/d": injected failure`},
 		},
 		{
+			name: "look at an existing directory",
+			fault: func(f *fsys) {
+				f.lstat = func(name string) (os.FileInfo, error) {
+					if on(name, "a") {
+						return nil, &os.PathError{Op: "lstat", Path: name, Err: errInjected}
+					}
+					return os.Lstat(name)
+				}
+			},
+			want: []string{`create directory "DIR/a": injected failure`},
+		},
+		{
 			name: "write a temporary file in a new directory",
 			fault: func(f *fsys) {
 				f.createTemp = func(dir, pattern string) (tempFile, error) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ecsrender/ecsrender/render/appspec"
 )
 
 // Problem is one thing wrong with (or worth a warning about) a document, at
@@ -66,28 +68,10 @@ func (e *InputError) Unwrap() error { return e.Err }
 // OptionError is an option that is wrong or does not fit the template,
 // such as the image of a container the template does not have. It names
 // the option in the domain's words, so that each caller can say where the
-// option came from: the CLI prints "--image web: ...".
-type OptionError struct {
-	// Option is the option's name: image, placeholder, container, subnet,
-	// security-group, assign-public-ip, capacity-provider, hook or
-	// platform-version.
-	Option string
-	// Value is the item at fault as given, e.g. "web" or "web=IMAGE1_NAME";
-	// empty when the option as a whole is wrong.
-	Value string
-	Err   error
-}
-
-// Error returns "OPTION VALUE: message", or "OPTION: message".
-func (e *OptionError) Error() string {
-	if e.Value == "" {
-		return e.Option + ": " + e.Err.Error()
-	}
-	return e.Option + " " + e.Value + ": " + e.Err.Error()
-}
-
-// Unwrap returns the wrapped error.
-func (e *OptionError) Unwrap() error { return e.Err }
+// option came from: the CLI prints "--image web: ...". It is appspec's type,
+// so that an AppSpec option error passes through Render unchanged and the
+// CLI names every bad option the same way.
+type OptionError = appspec.OptionError
 
 // IsInputError reports whether err is the user's input being wrong.
 func IsInputError(err error) bool {

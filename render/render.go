@@ -68,9 +68,15 @@ type Result struct {
 	TaskDef *Node
 	// AppSpec is nil when none is written (NoAppSpec, or no load balancer).
 	AppSpec *appspec.AppSpec
-	// ImageDetail is the primary container's image for imageDetail.json.
-	ImageDetail ImageDetail
-	// ImageDefinitions are the entries of imagedefinitions.json.
+	// ImageDetails are the images CodeDeployToECS reads from
+	// imageDetail.json: one per placeholder, in the order given, or
+	// without placeholders at most one, of the first --image container
+	// (else the load-balanced one). None when that image is itself a
+	// placeholder that another artifact fills.
+	ImageDetails []ImageDetail
+	// ImageDefinitions are the entries of imagedefinitions.json, in
+	// document order; empty when no container has an image the Amazon
+	// ECS action could set, and then the file is not written.
 	ImageDefinitions []ImageDefinition
 	// Notices tell the user what was done on their behalf.
 	Notices []string
@@ -79,9 +85,15 @@ type Result struct {
 }
 
 // ImageDetail is the imageDetail.json of CodePipeline's ECR source action,
-// which CodeDeployToECS reads through Image1ArtifactName. Only ImageURI is
-// set for images that were not resolved in ECR.
+// which CodeDeployToECS reads through Image1ArtifactName..Image4. Only
+// ImageURI is set for images that were not resolved in ECR.
 type ImageDetail struct {
+	// Container is the container whose image this is.
+	Container string
+	// Token is the placeholder this image fills (IMAGE1_NAME), or empty
+	// without placeholders.
+	Token string
+
 	ImageURI         string
 	ImageDigest      string
 	ImageTags        []string
@@ -102,7 +114,7 @@ type ImageDefinition struct {
 // nothing. Input problems come back as errors for which IsInputError is
 // true (the CLI's exit 2); AWS and file-system failures as other errors.
 func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
-	if err := checkPlaceholderTokens(o.Placeholders); err != nil {
+	if err := checkPlaceholders(o.Placeholders); err != nil {
 		return nil, err
 	}
 	var notices []string
@@ -142,12 +154,6 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, err
 	}
 	notices = appendNonEmpty(notices, notice)
-	// The primary container is the one whose image CodeDeployToECS swaps:
-	// the load balancer's, else the first image set, else the first container.
-	primary := cmp.Or(lb, firstImage(o.Images), first(containerNames(td)))
-	if err := checkPlaceholderTarget(primary, o.Placeholders); err != nil {
-		return nil, err
-	}
 
 	resolved, resolveNotices, err := resolveImages(ctx, td, o.Placeholders, d.Resolver, o.Pin)
 	if err != nil {
@@ -161,18 +167,12 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		}
 	}
 
-	detail := imageDetail(containers[primary], resolved)
-	if detail.ImageURI == "" {
-		notices = append(notices, fmt.Sprintf("imageDetail.json not written: container %s has no image of its own to describe (pass --image %s=REF to write one)", primary, primary))
-	}
-	names := containerNames(td)
-	if len(o.Images) > 0 {
-		names = nil
-		for _, img := range o.Images {
-			names = append(names, img.Container)
-		}
-	}
-	defs := imageDefinitions(containers, names)
+	// Without placeholders the image described is the one this build
+	// made (the first --image), not the nginx sidecar in front of it.
+	details, notice := imageDetails(containers, o.Placeholders, cmp.Or(firstImage(o.Images), lb, first(containerNames(td))), resolved)
+	notices = appendNonEmpty(notices, notice)
+	defs, notice := imageDefinitions(td, o.Images, resolved)
+	notices = appendNonEmpty(notices, notice)
 	// Placeholders go in last: everything above needed the real image.
 	for _, p := range o.Placeholders {
 		containers[p.Container].Set("image", NewString(ref.Placeholder(p.Token)))
@@ -180,7 +180,7 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	return &Result{
 		TaskDef:          td,
 		AppSpec:          as,
-		ImageDetail:      detail,
+		ImageDetails:     details,
 		ImageDefinitions: defs,
 		Notices:          notices,
 		Warnings:         warnings,
@@ -194,13 +194,35 @@ func appendNonEmpty(list []string, s string) []string {
 	return append(list, s)
 }
 
-// checkPlaceholderTokens checks every token in container name order, so
-// that of two bad ones the same one is reported every time.
-func checkPlaceholderTokens(ps []Placeholder) error {
-	ps = slices.SortedFunc(slices.Values(ps), func(a, b Placeholder) int { return cmp.Compare(a.Container, b.Container) })
-	for _, p := range ps {
+// MaxPlaceholders is how many images CodeDeployToECS takes: Image1 to
+// Image4, each from its own imageDetail.json.
+const MaxPlaceholders = 4
+
+// checkPlaceholders checks what needs no template: every token in
+// container name order, so that of two bad ones the same one is reported
+// every time, then their number, and that no token or container is given
+// twice.
+func checkPlaceholders(ps []Placeholder) error {
+	sorted := slices.SortedFunc(slices.Values(ps), func(a, b Placeholder) int { return cmp.Compare(a.Container, b.Container) })
+	for _, p := range sorted {
 		if err := ref.CheckToken(p.Token); err != nil {
 			return &OptionError{Option: "placeholder", Value: p.Container + "=" + p.Token, Err: err}
+		}
+	}
+	if len(ps) > MaxPlaceholders {
+		return &OptionError{Option: "placeholder", Err: fmt.Errorf("%d given; CodeDeployToECS takes at most %d images (Image1 to Image%d)", len(ps), MaxPlaceholders, MaxPlaceholders)}
+	}
+	for i, p := range ps {
+		for _, q := range ps[:i] {
+			switch {
+			case p.Container == q.Container:
+				return &OptionError{Option: "placeholder", Value: p.Container + "=" + p.Token, Err: fmt.Errorf("container %q already has placeholder %s; a container has one image", p.Container, q.Token)}
+			// Each token's imageDetail.json goes into a directory named
+			// after it, and two that differ only in case would be one
+			// directory on a case-insensitive file system.
+			case strings.EqualFold(p.Token, q.Token):
+				return &OptionError{Option: "placeholder", Value: p.Container + "=" + p.Token, Err: fmt.Errorf("token %s is already given for container %q; each image needs its own token", q.Token, q.Container)}
+			}
 		}
 	}
 	return nil
@@ -263,6 +285,13 @@ func setImages(containers map[string]*Node, images []Image, placeholders []Place
 	}
 	for _, img := range images {
 		containers[img.Container].Set("image", NewString(img.Ref.String()))
+	}
+	// A placeholder is only filled from its imageDetail.json, which needs
+	// an image to describe: without one the deploy would fail.
+	for _, p := range placeholders {
+		if img := containers[p.Container].GetString("image"); img == "" || ref.IsPlaceholder(img) {
+			return &OptionError{Option: "placeholder", Value: p.Container + "=" + p.Token, Err: fmt.Errorf("container %q has no image for imageDetail.json to describe (its image is %q); set one with --image", p.Container, img)}
+		}
 	}
 	return nil
 }
@@ -508,26 +537,6 @@ func resolveImages(ctx context.Context, td *Node, placeholders []Placeholder, r 
 	return resolved, notices, nil
 }
 
-// checkPlaceholderTarget refuses placeholders that imageDetail.json cannot
-// fill. CodeDeployToECS replaces <TOKEN> with the ImageURI of
-// imageDetail.json, which describes the primary container; a placeholder
-// on any other container would give it the primary container's image.
-func checkPlaceholderTarget(primary string, placeholders []Placeholder) error {
-	if len(placeholders) == 0 {
-		return nil
-	}
-	byName := make(map[string]string, len(placeholders))
-	for _, p := range placeholders {
-		byName[p.Container] = p.Token
-	}
-	if _, ok := byName[primary]; ok {
-		return nil
-	}
-	name := sortedKeys(byName)[0]
-	return &OptionError{Option: "placeholder", Value: name + "=" + byName[name], Err: fmt.Errorf("imageDetail.json describes container %q (the load-balanced one, else the first --image), so CodeDeployToECS would give %s the image of %s; put the placeholder on %s or pass --container %s:PORT",
-		primary, name, primary, primary, name)}
-}
-
 // first returns the first of names, or "".
 func first(names []string) string {
 	if len(names) == 0 {
@@ -543,41 +552,67 @@ func firstImage(images []Image) string {
 	return images[0].Container
 }
 
-// imageDetail describes the primary container's image in the form
+// imageDetails describes the image of each placeholder's container, or
+// without placeholders the image of container primary, in the form
 // CodePipeline's ECR source action writes, so CodeDeployToECS reads it the
-// same way whichever produced it.
-func imageDetail(c *Node, resolved map[string]ResolvedImage) ImageDetail {
-	uri := c.GetString("image")
-	if ref.IsPlaceholder(uri) {
-		return ImageDetail{}
+// same way whichever produced it. An image that is itself a placeholder
+// has nothing to describe: another artifact fills it, and the notice says
+// so.
+func imageDetails(containers map[string]*Node, placeholders []Placeholder, primary string, resolved map[string]ResolvedImage) ([]ImageDetail, string) {
+	if len(placeholders) == 0 {
+		uri := containers[primary].GetString("image")
+		if uri == "" || ref.IsPlaceholder(uri) {
+			return nil, fmt.Sprintf("imageDetail.json not written: container %q has no image of its own to describe (pass --image %s=REF to write one)", primary, primary)
+		}
+		return []ImageDetail{imageDetail(primary, "", uri, resolved)}, ""
 	}
-	ri, ok := resolved[uri]
-	if !ok {
-		return ImageDetail{ImageURI: uri}
+	details := make([]ImageDetail, len(placeholders))
+	for i, p := range placeholders {
+		// setImages made sure the image is there and no placeholder.
+		details[i] = imageDetail(p.Container, p.Token, containers[p.Container].GetString("image"), resolved)
 	}
-	return ImageDetail{
-		ImageURI:         uri,
-		ImageDigest:      ri.Digest,
-		ImageTags:        ri.Tags,
-		RegistryID:       ri.RegistryID,
-		RepositoryName:   ri.RepositoryName,
-		ImagePushedAt:    ri.PushedAt,
-		ImageSizeInBytes: ri.SizeBytes,
-	}
+	return details, ""
 }
 
-// imageDefinitions lists the named containers: those whose image was set,
-// in the order given, or every container when none was. A container whose
-// image is still a CodeDeploy placeholder has no image to deploy with the
-// ECS action and is left out.
-func imageDefinitions(containers map[string]*Node, names []string) []ImageDefinition {
+func imageDetail(container, token, uri string, resolved map[string]ResolvedImage) ImageDetail {
+	d := ImageDetail{Container: container, Token: token, ImageURI: uri}
+	if ri, ok := resolved[uri]; ok {
+		d.ImageDigest = ri.Digest
+		d.ImageTags = ri.Tags
+		d.RegistryID = ri.RegistryID
+		d.RepositoryName = ri.RepositoryName
+		d.ImagePushedAt = ri.PushedAt
+		d.ImageSizeInBytes = ri.SizeBytes
+	}
+	return d
+}
+
+// imageDefinitions lists, in document order, the containers whose image
+// the Amazon ECS (rolling) action should set: every container whose image
+// was resolved in ECR, sidecars included, so that their pins reach the
+// service too, and every --image container; with no --image, every
+// container. A container whose image is a CodeDeploy placeholder has no
+// image the action could use and is left out. The action rejects an empty
+// list, so with no entry the file is not written, and the notice says why.
+func imageDefinitions(td *Node, images []Image, resolved map[string]ResolvedImage) ([]ImageDefinition, string) {
 	var defs []ImageDefinition
-	for _, name := range names {
-		uri := containers[name].GetString("image")
+	cds := td.Get("containerDefinitions")
+	if cds == nil || cds.Kind != Array {
+		return nil, "" // the checks report it
+	}
+	for _, c := range cds.Items {
+		name, uri := c.GetString("name"), c.GetString("image")
 		if uri == "" || ref.IsPlaceholder(uri) {
 			continue
 		}
-		defs = append(defs, ImageDefinition{Name: name, ImageURI: uri})
+		_, inECR := resolved[uri]
+		given := slices.ContainsFunc(images, func(img Image) bool { return img.Container == name })
+		if inECR || given || len(images) == 0 {
+			defs = append(defs, ImageDefinition{Name: name, ImageURI: uri})
+		}
 	}
-	return defs
+	if len(defs) == 0 {
+		return nil, "imagedefinitions.json not written: every container's image is a CodeDeploy placeholder, and the Amazon ECS deploy action rejects an empty list"
+	}
+	return defs, ""
 }

@@ -143,20 +143,22 @@ func TestRenderPinsEveryECRImage(t *testing.T) {
 	if diff := cmp.Diff([]string{appRepo + ":v1", nginxRepo + ":1.27"}, r.take()); diff != "" {
 		t.Errorf("images resolved (-want +got):\n%s", diff)
 	}
-	// The primary container is the load balancer's, nginx.
-	wantDetail := ImageDetail{
-		ImageURI:         nginxRepo + "@" + digestN(2),
-		ImageDigest:      digestN(2),
-		ImageTags:        []string{"1.27"},
-		RegistryID:       testAccount,
-		RepositoryName:   "nginx",
-		ImagePushedAt:    time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
-		ImageSizeInBytes: 1234,
+	// The image described is the one this build made, the first --image,
+	// not the load-balanced nginx sidecar in front of it.
+	wantDetails := []ImageDetail{{
+		Container:      "app",
+		ImageURI:       appRepo + "@" + digestN(1),
+		ImageDigest:    digestN(1),
+		ImageTags:      []string{"latest", "v1"},
+		RegistryID:     testAccount,
+		RepositoryName: "app",
+	}}
+	if diff := cmp.Diff(wantDetails, res.ImageDetails); diff != "" {
+		t.Errorf("image details (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(wantDetail, res.ImageDetail); diff != "" {
-		t.Errorf("image detail (-want +got):\n%s", diff)
-	}
-	wantDefs := []ImageDefinition{{Name: "app", ImageURI: appRepo + "@" + digestN(1)}}
+	// The pinned sidecar goes to the rolling action too; datadog was
+	// neither given nor resolved.
+	wantDefs := []ImageDefinition{{Name: "app", ImageURI: appRepo + "@" + digestN(1)}, {Name: "nginx", ImageURI: nginxRepo + "@" + digestN(2)}}
 	if diff := cmp.Diff(wantDefs, res.ImageDefinitions); diff != "" {
 		t.Errorf("image definitions (-want +got):\n%s", diff)
 	}
@@ -178,8 +180,13 @@ func TestRenderWithoutPinKeepsTags(t *testing.T) {
 	if got := containerIndex(res.TaskDef)["app"].GetString("image"); got != appRepo+":v1" {
 		t.Errorf("app image %q, want the tag kept", got)
 	}
-	if res.ImageDetail.ImageDigest != digestN(2) {
-		t.Errorf("image detail digest %q, want the resolved %q even unpinned", res.ImageDetail.ImageDigest, digestN(2))
+	if len(res.ImageDetails) != 1 || res.ImageDetails[0].ImageDigest != digestN(1) {
+		t.Errorf("image details %+v, want app's with the resolved digest %q even unpinned", res.ImageDetails, digestN(1))
+	}
+	// Resolved but not pinned still counts: the tag was checked in ECR.
+	wantDefs := []ImageDefinition{{Name: "app", ImageURI: appRepo + ":v1"}, {Name: "nginx", ImageURI: nginxRepo + ":1.27"}}
+	if diff := cmp.Diff(wantDefs, res.ImageDefinitions); diff != "" {
+		t.Errorf("image definitions (-want +got):\n%s", diff)
 	}
 }
 
@@ -216,11 +223,12 @@ func TestRenderPlaceholder(t *testing.T) {
 		t.Errorf("nginx image %q, want <IMAGE1_NAME>", got)
 	}
 	// The artifacts that carry the image still have the real one.
-	if got := res.ImageDetail.ImageURI; got != nginxRepo+"@"+digestN(2) {
-		t.Errorf("image detail URI %q, want the pinned image", got)
+	if len(res.ImageDetails) != 1 || res.ImageDetails[0].ImageURI != nginxRepo+"@"+digestN(2) || res.ImageDetails[0].Token != "IMAGE1_NAME" {
+		t.Errorf("image details %+v, want nginx's pinned image for IMAGE1_NAME", res.ImageDetails)
 	}
-	if got := res.ImageDefinitions[0].ImageURI; got != nginxRepo+"@"+digestN(2) {
-		t.Errorf("image definition %q, want the pinned image", got)
+	wantDefs := []ImageDefinition{{Name: "app", ImageURI: appRepo + "@" + digestN(1)}, {Name: "nginx", ImageURI: nginxRepo + "@" + digestN(2)}}
+	if diff := cmp.Diff(wantDefs, res.ImageDefinitions); diff != "" {
+		t.Errorf("image definitions (-want +got):\n%s", diff)
 	}
 }
 
@@ -282,6 +290,17 @@ func TestRenderInputErrors(t *testing.T) {
 		// The first bad token by container name, whatever the order given.
 		{"two bad placeholder tokens", Options{Template: tmpl, Placeholders: []Placeholder{{Container: "nginx", Token: "IMAGE-1"}, {Container: "app", Token: "IMAGE-2"}}},
 			`placeholder app=IMAGE-2: want a token of letters, digits and _ such as IMAGE1_NAME`},
+		{"five placeholders", Options{Template: tmpl, Placeholders: []Placeholder{{"a", "I1"}, {"b", "I2"}, {"c", "I3"}, {"d", "I4"}, {"e", "I5"}}},
+			`placeholder: 5 given; CodeDeployToECS takes at most 4 images (Image1 to Image4)`},
+		{"a token twice", Options{Template: tmpl, Placeholders: []Placeholder{{"app", "IMAGE1_NAME"}, {"nginx", "IMAGE1_NAME"}}},
+			`placeholder nginx=IMAGE1_NAME: token IMAGE1_NAME is already given for container "app"; each image needs its own token`},
+		{"a token twice in two cases", Options{Template: tmpl, Placeholders: []Placeholder{{"app", "IMAGE1_NAME"}, {"nginx", "image1_name"}}},
+			`placeholder nginx=image1_name: token IMAGE1_NAME is already given for container "app"; each image needs its own token`},
+		{"a container twice", Options{Template: tmpl, Placeholders: []Placeholder{{"app", "IMAGE1_NAME"}, {"app", "IMAGE2_NAME"}}},
+			`placeholder app=IMAGE2_NAME: container "app" already has placeholder IMAGE1_NAME; a container has one image`},
+		{"placeholder on a placeholder image", Options{Template: writeTemplate(t, strings.Replace(twoContainers, appRepo+":latest", "<IMAGE1_NAME>", 1)),
+			Placeholders: []Placeholder{{"app", "IMAGE1_NAME"}}},
+			`placeholder app=IMAGE1_NAME: container "app" has no image for imageDetail.json to describe (its image is "<IMAGE1_NAME>"); set one with --image`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -396,23 +415,31 @@ func TestRenderPlaceholderInTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.ImageDetail.ImageURI != "" {
-		t.Errorf("image detail %+v, want none", res.ImageDetail)
+	if len(res.ImageDetails) != 0 {
+		t.Errorf("image details %+v, want none", res.ImageDetails)
 	}
-	want := "imageDetail.json not written: container web has no image of its own to describe (pass --image web=REF to write one)"
-	if !slices.Contains(res.Notices, want) {
-		t.Errorf("notices %q lack %q", res.Notices, want)
+	// Nor an empty imagedefinitions.json, which the ECS action rejects.
+	if len(res.ImageDefinitions) != 0 {
+		t.Errorf("image definitions %+v, want none", res.ImageDefinitions)
+	}
+	for _, want := range []string{
+		`imageDetail.json not written: container "web" has no image of its own to describe (pass --image web=REF to write one)`,
+		"imagedefinitions.json not written: every container's image is a CodeDeploy placeholder, and the Amazon ECS deploy action rejects an empty list",
+	} {
+		if !slices.Contains(res.Notices, want) {
+			t.Errorf("notices %q lack %q", res.Notices, want)
+		}
 	}
 }
 
-// With --no-appspec, --container still says which container imageDetail.json describes.
+// With --no-appspec and no --image, --container still says which
+// container imageDetail.json describes.
 func TestRenderNoAppSpecContainer(t *testing.T) {
 	t.Parallel()
 	res, err := Render(context.Background(), Options{
-		Template:  writeTemplate(t, twoContainers),
+		Template:  writeTemplate(t, strings.Replace(twoContainers, `"portMappings": [{"containerPort": 80}]`, `"portMappings": [{"containerPort": 80}, {"containerPort": 81}]`, 1)),
 		NoAppSpec: true,
-		AppSpec:   appspec.Options{Container: "nginx:80"},
-		Images:    images("app=" + appRepo + ":v1"),
+		AppSpec:   appspec.Options{Container: "nginx:81"},
 	}, Deps{Loader: LocalLoader{}})
 	if err != nil {
 		t.Fatal(err)
@@ -420,8 +447,8 @@ func TestRenderNoAppSpecContainer(t *testing.T) {
 	if res.AppSpec != nil {
 		t.Errorf("AppSpec written with --no-appspec")
 	}
-	if got := res.ImageDetail.ImageURI; got != nginxRepo+":1.27" {
-		t.Errorf("image detail %q, want nginx's image", got)
+	if len(res.ImageDetails) != 1 || res.ImageDetails[0].ImageURI != nginxRepo+":1.27" {
+		t.Errorf("image details %+v, want nginx's image", res.ImageDetails)
 	}
 }
 
@@ -483,5 +510,114 @@ func TestRenderPinnedTooLarge(t *testing.T) {
 	_, err := Render(context.Background(), Options{Template: tmpl, Pin: true}, Deps{Loader: LocalLoader{}, Resolver: seededResolver()})
 	if err == nil || !strings.Contains(err.Error(), "bytes of compact json; ecs allows at most 65536 (64 KiB)") {
 		t.Errorf("pinned: err = %v, want the size problem", err)
+	}
+}
+
+// TestRenderImageArtifacts shows which image each imageDetail.json
+// describes and which containers imagedefinitions.json names, with and
+// without placeholders, online and offline.
+func TestRenderImageArtifacts(t *testing.T) {
+	t.Parallel()
+	app := func(uri string) ImageDetail {
+		return ImageDetail{Container: "app", ImageURI: uri, ImageDigest: digestN(1), ImageTags: []string{"latest", "v1"}, RegistryID: testAccount, RepositoryName: "app"}
+	}
+	nginx := func(uri string) ImageDetail {
+		return ImageDetail{Container: "nginx", ImageURI: uri, ImageDigest: digestN(2), ImageTags: []string{"1.27"}, RegistryID: testAccount, RepositoryName: "nginx",
+			ImagePushedAt: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), ImageSizeInBytes: 1234}
+	}
+	token := func(d ImageDetail, tok string) ImageDetail { d.Token = tok; return d }
+	appPinned, nginxPinned := appRepo+"@"+digestN(1), nginxRepo+"@"+digestN(2)
+	datadog := "public.ecr.aws/datadog/agent:7"
+	tests := []struct {
+		name    string
+		o       Options
+		offline bool
+		details []ImageDetail
+		defs    []ImageDefinition
+		// images are the containers' images in taskdef.json.
+		images map[string]string
+	}{
+		{
+			// The Rails layout: the app behind an nginx sidecar that the
+			// load balancer fronts.
+			name:    "placeholder on the app behind nginx",
+			o:       Options{Images: images("app=" + appRepo + ":v1"), Placeholders: []Placeholder{{"app", "IMAGE1_NAME"}}, Pin: true},
+			details: []ImageDetail{token(app(appPinned), "IMAGE1_NAME")},
+			defs:    []ImageDefinition{{"app", appPinned}, {"nginx", nginxPinned}},
+			images:  map[string]string{"app": "<IMAGE1_NAME>", "nginx": nginxPinned, "datadog": datadog},
+		},
+		{
+			name:    "placeholder on a template image, no --image",
+			o:       Options{Placeholders: []Placeholder{{"app", "IMAGE1_NAME"}}, Pin: true},
+			details: []ImageDetail{token(app(appPinned), "IMAGE1_NAME")},
+			defs:    []ImageDefinition{{"app", appPinned}, {"nginx", nginxPinned}, {"datadog", datadog}},
+			images:  map[string]string{"app": "<IMAGE1_NAME>", "nginx": nginxPinned, "datadog": datadog},
+		},
+		{
+			name:    "two placeholders, in the order given",
+			o:       Options{Images: images("app=" + appRepo + ":v1"), Placeholders: []Placeholder{{"nginx", "IMAGE1_NAME"}, {"app", "IMAGE2_NAME"}}, Pin: true},
+			details: []ImageDetail{token(nginx(nginxPinned), "IMAGE1_NAME"), token(app(appPinned), "IMAGE2_NAME")},
+			defs:    []ImageDefinition{{"app", appPinned}, {"nginx", nginxPinned}},
+			images:  map[string]string{"app": "<IMAGE2_NAME>", "nginx": "<IMAGE1_NAME>", "datadog": datadog},
+		},
+		{
+			name: "three placeholders, one outside ECR",
+			o: Options{Images: images("app=" + appRepo + ":v1"), Placeholders: []Placeholder{{"app", "IMAGE1_NAME"}, {"nginx", "IMAGE2_NAME"}, {"datadog", "IMAGE3_NAME"}},
+				Pin: true},
+			details: []ImageDetail{token(app(appPinned), "IMAGE1_NAME"), token(nginx(nginxPinned), "IMAGE2_NAME"), {Container: "datadog", Token: "IMAGE3_NAME", ImageURI: datadog}},
+			defs:    []ImageDefinition{{"app", appPinned}, {"nginx", nginxPinned}},
+			images:  map[string]string{"app": "<IMAGE1_NAME>", "nginx": "<IMAGE2_NAME>", "datadog": "<IMAGE3_NAME>"},
+		},
+		{
+			name:    "no --image: the load-balanced container, every container defined",
+			o:       Options{Pin: true},
+			details: []ImageDetail{nginx(nginxPinned)},
+			defs:    []ImageDefinition{{"app", appPinned}, {"nginx", nginxPinned}, {"datadog", datadog}},
+			images:  map[string]string{"app": appPinned, "nginx": nginxPinned, "datadog": datadog},
+		},
+		{
+			name:    "first --image outside ECR",
+			o:       Options{Images: images("datadog=public.ecr.aws/datadog/agent:7.1", "app="+appRepo+":v1"), Pin: true},
+			details: []ImageDetail{{Container: "datadog", ImageURI: "public.ecr.aws/datadog/agent:7.1"}},
+			defs:    []ImageDefinition{{"app", appPinned}, {"nginx", nginxPinned}, {"datadog", "public.ecr.aws/datadog/agent:7.1"}},
+			images:  map[string]string{"app": appPinned, "nginx": nginxPinned, "datadog": "public.ecr.aws/datadog/agent:7.1"},
+		},
+		{
+			// Offline nothing is resolved, so only the images given are
+			// known to be meant.
+			name:    "offline",
+			o:       Options{Images: images("app=" + appRepo + ":v1"), Placeholders: []Placeholder{{"nginx", "IMAGE1_NAME"}}},
+			offline: true,
+			details: []ImageDetail{{Container: "nginx", Token: "IMAGE1_NAME", ImageURI: nginxRepo + ":1.27"}},
+			defs:    []ImageDefinition{{"app", appRepo + ":v1"}},
+			images:  map[string]string{"app": appRepo + ":v1", "nginx": "<IMAGE1_NAME>", "datadog": datadog},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.o.Template = writeTemplate(t, twoContainers)
+			d := Deps{Loader: LocalLoader{}, Resolver: seededResolver()}
+			if tt.offline {
+				d.Resolver = nil
+			}
+			res, err := Render(context.Background(), tt.o, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.details, res.ImageDetails); diff != "" {
+				t.Errorf("image details (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.defs, res.ImageDefinitions); diff != "" {
+				t.Errorf("image definitions (-want +got):\n%s", diff)
+			}
+			got := map[string]string{}
+			for name, c := range containerIndex(res.TaskDef) {
+				got[name] = c.GetString("image")
+			}
+			if diff := cmp.Diff(tt.images, got); diff != "" {
+				t.Errorf("taskdef.json images (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

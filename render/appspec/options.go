@@ -25,10 +25,12 @@ type Options struct {
 	Hooks []string
 }
 
-// OptionError is one of Options that is wrong. Option is its name in the
-// domain's words (container, platform-version, subnet, security-group,
-// assign-public-ip, capacity-provider, hook) and Value the item as given,
-// or "" when the option as a whole is wrong.
+// OptionError is an option that is wrong or does not fit the template.
+// Option is its name in the domain's words (image, placeholder, container,
+// platform-version, subnet, security-group, assign-public-ip,
+// capacity-provider, hook) and Value the item as given, e.g. "web" or
+// "web=IMAGE1_NAME", or "" when the option as a whole is wrong. Package
+// render uses this type for its own options too.
 type OptionError struct {
 	Option, Value string
 	Err           error
