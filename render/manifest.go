@@ -62,14 +62,18 @@ var manifestNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 // ManifestError is a manifest that is not valid. Every problem is listed,
 // each as FILE:LINE: PATH: MESSAGE, like the errors of a template.
 type ManifestError struct {
-	File     string
+	// File names the manifest, escaped for a log line.
+	File string
+	// Problems are in the order of their lines.
 	Problems []ManifestProblem
 }
 
 // ManifestProblem is one problem of a manifest, at a line and a path such
 // as services[1].images.
 type ManifestProblem struct {
+	// Line is 1-based; 0 when the problem is the whole file's.
 	Line int
+	// Path is empty when the problem is the document's.
 	Path string
 	Msg  string
 }
