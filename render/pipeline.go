@@ -46,12 +46,9 @@ func (a *loadAhead) Load(ctx context.Context, src ref.Source) ([]byte, error) {
 	if src != a.src {
 		return a.next.Load(ctx, src)
 	}
-	select {
-	case <-a.done:
-		return a.raw, a.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	// The read runs under the same context and words its own deadline.
+	<-a.done
+	return a.raw, a.err
 }
 
 // resolveAhead is a Resolver over answers asked for ahead of need: each
@@ -102,11 +99,9 @@ func (p *resolveAhead) Resolve(ctx context.Context, refs []ref.ImageRef) (map[st
 	out := map[string]ResolvedImage{}
 	var errs []error
 	for _, c := range p.calls {
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+		// The call runs under the same context and words its own
+		// deadline, naming the repository.
+		<-c.done
 		if c.err != nil {
 			errs = append(errs, c.err)
 			continue
