@@ -123,10 +123,20 @@ func (m *motoEnv) buildVerifyWorld(t *testing.T) verifyWorld {
 	lb := elb.NewFromConfig(m.cfg)
 	alb, err := lb.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(m.name("vf")), Subnets: subnets[:2]})
 	must("create load balancer", err)
+	tgName := m.name("vf-blue")
 	tg, err := lb.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
-		Name: aws.String(m.name("vf-blue")), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
+		Name: aws.String(tgName), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
 		VpcId: aws.String(vpc), TargetType: elbtypes.TargetTypeEnumIp,
 	})
+	if err != nil && strings.Contains(err.Error(), "DuplicateTargetGroupName") {
+		// A retried attempt whose first try moto had already done (seen
+		// on a loaded machine): the group is there.
+		var out *elb.DescribeTargetGroupsOutput
+		out, err = lb.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{tgName}})
+		if err == nil {
+			tg = &elb.CreateTargetGroupOutput{TargetGroups: out.TargetGroups}
+		}
+	}
 	must("create target group", err)
 	blue := tg.TargetGroups[0].TargetGroupArn
 	_, err = lb.CreateListener(ctx, &elb.CreateListenerInput{
