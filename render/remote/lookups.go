@@ -522,11 +522,12 @@ func (l *Lookups) Service(ctx context.Context, region, cluster, service string) 
 		}
 		return render.ServiceFacts{}, lookupFailure(ctx, what, "ecs:DescribeServices", err)
 	}
-	for _, f := range out.Failures {
-		if aws.ToString(f.Reason) == "MISSING" {
-			return render.ServiceFacts{}, nil
+	// One service asked about: at most one failure.
+	if len(out.Failures) > 0 {
+		if reason := aws.ToString(out.Failures[0].Reason); reason != "MISSING" {
+			return render.ServiceFacts{}, &lookupError{msg: fmt.Sprintf("%s: ecs failure %q", what, reason)}
 		}
-		return render.ServiceFacts{}, &lookupError{msg: fmt.Sprintf("%s: ecs failure %q", what, aws.ToString(f.Reason))}
+		return render.ServiceFacts{}, nil
 	}
 	if len(out.Services) == 0 {
 		return render.ServiceFacts{}, nil

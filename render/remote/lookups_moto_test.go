@@ -97,14 +97,14 @@ func (c *countingTransport) counts() map[string]int {
 
 // motoWorld is what the test built in moto.
 type motoWorld struct {
-	sfx                                   string
-	execRole, lambdaRole, pathRole        string // ARNs
-	secretARN, farSecretARN               string
-	logGroup                              string
-	repo, indexDigest, singleTagImageHost string
-	cluster, bgService, rollingService    string
-	blueTG                                string
-	taskDefARN                            string
+	sfx                                string
+	execRole, lambdaRole, pathRole     string // ARNs
+	secretARN, farSecretARN            string
+	logGroup                           string
+	repo, indexDigest                  string
+	cluster, bgService, rollingService string
+	blueTG                             string
+	taskDefARN                         string
 }
 
 const motoAccount = "123456789012" // moto's default account
