@@ -59,6 +59,9 @@ type resolveAhead struct {
 	bg    *sync.WaitGroup
 	asked map[string]bool
 	calls []*resolveCall
+	// resolved, when set, is given each call's answers once Resolve has
+	// them, in the call's goroutine.
+	resolved func(map[string]ResolvedImage)
 }
 
 type resolveCall struct {
@@ -87,8 +90,11 @@ func (p *resolveAhead) start(ctx context.Context, refs []ref.ImageRef) {
 	c := &resolveCall{done: make(chan struct{})}
 	p.calls = append(p.calls, c)
 	p.bg.Go(func() {
-		defer close(c.done)
 		c.found, c.err = p.r.Resolve(ctx, ask)
+		close(c.done)
+		if c.err == nil && p.resolved != nil {
+			p.resolved(c.found)
+		}
 	})
 }
 

@@ -134,9 +134,19 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}()
 	// The template, the AppSpec template and the images given do not
 	// depend on each other: all three are asked for at once.
+	lk := enabledLookups(o, d)
+	cache := d.VerifyCache
+	if cache == nil {
+		cache = NewVerifyCache()
+	}
 	var resolver Resolver
 	if d.Resolver != nil {
 		ahead := newResolveAhead(d.Resolver, &bg)
+		if lk != nil && o.Pin {
+			// An image's platforms are asked for as soon as its digest
+			// is known, not once every image is.
+			ahead.resolved = func(found map[string]ResolvedImage) { platformsAhead(ctx, *lk, cache, found) }
+		}
 		ahead.start(ctx, givenImageRefs(o.Images))
 		resolver = ahead
 	}
@@ -172,11 +182,6 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	// lookups that need no digest, start now, beside the checks.
 	if ahead, ok := resolver.(*resolveAhead); ok {
 		ahead.start(ctx, templateImageRefs(td))
-	}
-	lk := enabledLookups(o, d)
-	cache := d.VerifyCache
-	if cache == nil {
-		cache = NewVerifyCache()
 	}
 	if lk != nil {
 		bg.Go(verifyAhead(ctx, td, VerifyInput{Region: d.Region, Target: o.Target}, *lk, cache))

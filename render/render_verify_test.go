@@ -515,3 +515,40 @@ func TestVerifyForeignRoleRefused(t *testing.T) {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}
 }
+
+// An image's platforms are asked for as soon as its digest is known: the
+// given image's platform lookup and the template image's resolution each
+// wait for the other.
+func TestRenderPlatformsAsSoonAsResolved(t *testing.T) {
+	t.Parallel()
+	rv := newRendezvous(2)
+	w := rvWorld()
+	var once sync.Once
+	w.during = func() {
+		w.mu.Lock()
+		_, asked := w.calls["image  "+appRepo+"@"+digestN(1)]
+		w.mu.Unlock()
+		if asked {
+			once.Do(func() { rv.arrive("app platforms") })
+		}
+	}
+	seeded := seededResolver()
+	d := rvDeps(w)
+	d.Resolver = resolverFunc(func(ctx context.Context, refs []ref.ImageRef) (map[string]ResolvedImage, error) {
+		for _, r := range refs {
+			if r.Repository == "nginx" {
+				rv.arrive("resolve nginx")
+			}
+		}
+		return seeded.Resolve(ctx, refs)
+	})
+	if _, err := Render(context.Background(), rvOptions(t), d); err != nil {
+		t.Fatal(err)
+	}
+	if !rv.met {
+		t.Errorf("only %v ran: the platform lookup waited for every image", rv.arrived)
+	}
+	if n := w.calls["image  "+appRepo+"@"+digestN(1)]; n != 1 {
+		t.Errorf("app's platforms asked %d times, want once", n)
+	}
+}

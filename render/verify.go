@@ -644,3 +644,25 @@ func verifyAhead(ctx context.Context, td *Node, in VerifyInput, lk VerifyLookups
 	refs := verifyRefs(td, in)
 	return func() { v.lookUp(ctx, refs) }
 }
+
+// platformsAhead asks, through cache, for the platforms of each image in
+// found as Render will write it (pinned), so that Verify finds the answer
+// in cache or in flight. It returns once every answer is in.
+func platformsAhead(ctx context.Context, lk VerifyLookups, cache *VerifyCache, found map[string]ResolvedImage) {
+	if lk.Images == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, ri := range found {
+		image := ri.Pinned().String()
+		if _, ok := ecrImageAccount(image); !ok {
+			continue // verifyRefs asks only about private ECR images
+		}
+		wg.Go(func() {
+			cached(ctx, cache, verifyKey(verifyImage, "", image), func(ctx context.Context) ([]Platform, error) {
+				return lk.Images.ImagePlatforms(ctx, image)
+			})
+		})
+	}
+	wg.Wait()
+}
