@@ -335,6 +335,38 @@ func TestMotoVerify(t *testing.T) {
 		}
 	})
 
+	t.Run("throttled lookups are retried; a 5xx that persists fails the run", func(t *testing.T) {
+		m := m.in(t)
+		var mu sync.Mutex
+		seen := map[string]int{}
+		m.calls.SetFaults(func(c awstest.Call) awstest.Fault {
+			target := c.Req.Header.Get("X-Amz-Target")
+			mu.Lock()
+			seen[target]++
+			n := seen[target]
+			mu.Unlock()
+			switch {
+			case target == "secretsmanager.DescribeSecret" && n == 1:
+				return awstest.Throttle
+			case target == "Logs_20140328.DescribeLogGroups":
+				return awstest.ServerError
+			}
+			return awstest.None
+		})
+		defer m.calls.SetFaults(nil)
+		r := m.verifyRender(t, append(common, "--container", "nginx:80")...)
+		r.expect(t, 1, `error: describe log group `+q(fmt.Sprintf("%q", w.logGroup))+`: ServerException \(HTTP 500\): internal failure \(3 attempts\)`)
+		if n := strings.Count(r.stderr, "error: "); n != 1 {
+			t.Errorf("%d error lines, want 1:\n%s", n, r.stderr)
+		}
+		r.noArtifacts(t)
+		mu.Lock()
+		defer mu.Unlock()
+		if seen["secretsmanager.DescribeSecret"] != 2 || seen["Logs_20140328.DescribeLogGroups"] != 3 {
+			t.Errorf("calls %v, want DescribeSecret twice (throttled once) and DescribeLogGroups 3 times", seen)
+		}
+	})
+
 	t.Run("access denied is a warning", func(t *testing.T) {
 		m := m.in(t)
 		m.calls.SetFaults(func(c awstest.Call) awstest.Fault {
