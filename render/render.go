@@ -233,6 +233,8 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		}
 	}
 	defs := imageDefinitions(containers, names)
+	// Placeholders go in last: everything above needed the real image.
+	// So does verify, which looks at the images ECS will run.
 	var changes []string
 	if lk != nil {
 		rep, err := Verify(ctx, td, renderVerifyInput(o, d, containers, as, defs), *lk, cache)
@@ -246,7 +248,6 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		warnings = append(warnings, rep.Warnings...)
 		changes = rep.Changes
 	}
-	// Placeholders go in last: everything above needed the real image.
 	for _, p := range o.Placeholders {
 		containers[p.Container].Set("image", NewString(ref.Placeholder(p.Token)))
 	}

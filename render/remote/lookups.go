@@ -522,7 +522,7 @@ func (l *Lookups) Service(ctx context.Context, region, cluster, service string) 
 		}
 		return render.ServiceFacts{}, lookupFailure(ctx, what, "ecs:DescribeServices", err)
 	}
-	// One service asked about: at most one failure.
+	// One service was asked about, so there is at most one failure.
 	if len(out.Failures) > 0 {
 		if reason := aws.ToString(out.Failures[0].Reason); reason != "MISSING" {
 			return render.ServiceFacts{}, &lookupError{msg: fmt.Sprintf("%s: ecs failure %q", what, reason)}
