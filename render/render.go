@@ -132,13 +132,13 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		stop()
 		bg.Wait()
 	}()
-	// The template, the AppSpec template and the images given do not
-	// depend on each other: all three are asked for at once.
 	lk := enabledLookups(o, d)
 	cache := d.VerifyCache
 	if cache == nil {
 		cache = NewVerifyCache()
 	}
+	// The template, the AppSpec template and the images given do not
+	// depend on each other: all three are asked for at once.
 	var resolver Resolver
 	if d.Resolver != nil {
 		ahead := newResolveAhead(d.Resolver, &bg)
