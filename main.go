@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -154,6 +155,9 @@ func renderFlags() []cli.Flag {
 		&cli.StringFlag{Name: "assign-public-ip", EnvVars: env("ASSIGN_PUBLIC_IP"), Usage: "AppSpec AssignPublicIp: ENABLED or DISABLED"},
 		&cli.StringSliceFlag{Name: "capacity-provider", EnvVars: env("CAPACITY_PROVIDER"), Usage: "AppSpec capacity provider strategy item (repeatable): `NAME:WEIGHT[:BASE]`"},
 		&cli.StringSliceFlag{Name: "hook", EnvVars: env("HOOK"), Usage: "AppSpec lifecycle hook (repeatable): `HOOK=FUNCTION`, e.g. AfterAllowTestTraffic=smoke-test"},
+		&cli.BoolFlag{Name: "verify", Value: true, EnvVars: env("VERIFY"), Usage: "look up the roles, secrets, parameters, log groups and image platforms the task definition points at (--verify=false skips; --offline never looks)"},
+		&cli.StringFlag{Name: "cluster", EnvVars: env("CLUSTER"), Usage: "with --service: the ECS cluster `NAME` of the service the deploy goes to, to check the deploy against it and print what it changes"},
+		&cli.StringFlag{Name: "service", EnvVars: env("SERVICE"), Usage: "with --cluster: the ECS service `NAME` the deploy goes to"},
 		manifestFlag(), onlyFlag(),
 	}
 }
@@ -190,6 +194,13 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	if err != nil {
 		return err
 	}
+	note, err := verifyOptions(c, &opts)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(stderr, "note: "+note)
+	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout")+c.Duration("wait-for-image"))
 	defer cancel()
 
@@ -202,6 +213,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 			WaitForImage: c.Duration("wait-for-image"),
 			Stdin:        stdin,
 			Progress:     func(msg string) { fmt.Fprintln(stderr, "note: "+msg) },
+			Verify:       opts.Verify,
 		})
 		if err != nil {
 			return err
@@ -218,6 +230,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	for _, n := range res.Notices {
 		fmt.Fprintln(stderr, "note: "+n)
 	}
+	printChanges(stderr, opts.Target, res.Changes)
 	for _, w := range res.Warnings {
 		fmt.Fprintln(stderr, "warning: "+w.String())
 	}
@@ -323,6 +336,56 @@ func renderOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (rende
 		return render.Options{}, usageError{fmt.Errorf("%s: no AppSpec is written with --no-appspec", given[len(given)-1])}
 	}
 	return o, nil
+}
+
+// clusterServiceRE is what ECS takes as a cluster or service name; an ARN
+// is taken too.
+var clusterServiceRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+
+// verifyOptions reads --verify, --cluster and --service into o, and
+// returns a note when the service is not verified. --cluster and --service
+// are ignored with a note, not refused, offline or with --verify=false:
+// ECSRENDER_CLUSTER and ECSRENDER_SERVICE set for a pipeline must not break
+// a dry run of the same template.
+func verifyOptions(c *cli.Context, o *render.Options) (string, error) {
+	cluster, service := c.String("cluster"), c.String("service")
+	switch {
+	case cluster != "" && service == "":
+		return "", usageError{fmt.Errorf("--cluster %q: give --service NAME too (both or neither)", cluster)}
+	case service != "" && cluster == "":
+		return "", usageError{fmt.Errorf("--service %q: give --cluster NAME too (both or neither)", service)}
+	}
+	for _, f := range []struct{ flag, value string }{{"cluster", cluster}, {"service", service}} {
+		if f.value != "" && !clusterServiceRE.MatchString(f.value) && !strings.HasPrefix(f.value, "arn:") {
+			return "", usageError{fmt.Errorf("--%s %q: want an ECS %s name (letters, digits, - and _, at most 255) or ARN", f.flag, f.value, f.flag)}
+		}
+	}
+	o.Verify = c.Bool("verify") && !c.Bool("offline")
+	if cluster == "" {
+		return "", nil
+	}
+	if !o.Verify {
+		why := "--offline makes no AWS call"
+		if !c.Bool("offline") {
+			why = "--verify=false"
+		}
+		return fmt.Sprintf("--cluster %q --service %q ignored: %s, so the deploy is not checked against the service", cluster, service, why), nil
+	}
+	o.Target = &render.VerifyTarget{Cluster: cluster, Service: service}
+	return "", nil
+}
+
+// printChanges prints what the deploy changes in the service's running
+// task definition, under a line that names the service, one "change: "
+// line each, so that a CodeBuild log reads as a short list.
+func printChanges(w io.Writer, t *render.VerifyTarget, changes []string) {
+	if t == nil || len(changes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "changes: what this deploy changes in the task definition that service %q in cluster %q runs now:\n", t.Service, t.Cluster)
+	for _, ch := range changes {
+		fmt.Fprintln(w, "change: "+ch)
+	}
 }
 
 func parseSource(s string) (ref.Source, error) {

@@ -27,7 +27,8 @@ func onlyFlag() cli.Flag {
 // perServiceFlags are the flags a manifest says per service; given beside
 // --manifest they would be ambiguous (which service?), so they are refused.
 var perServiceFlags = []string{"template", "appspec", "no-appspec", "container", "placeholder",
-	"platform-version", "subnet", "security-group", "assign-public-ip", "capacity-provider", "hook"}
+	"platform-version", "subnet", "security-group", "assign-public-ip", "capacity-provider", "hook",
+	"cluster", "service"}
 
 // doManifest is render and check with --manifest: the manifest's services
 // rendered in one run, then every service's artifacts written in one
@@ -65,6 +66,7 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 			WaitForImage: c.Duration("wait-for-image"),
 			Stdin:        stdin,
 			Progress:     func(msg string) { fmt.Fprintln(stderr, "note: "+msg) },
+			Verify:       o.Verify,
 		})
 		if err != nil {
 			return err
@@ -82,6 +84,12 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 	for _, s := range results {
 		for _, n := range s.Result.Notices {
 			fmt.Fprintf(stderr, "note: service %q: %s\n", s.Name, n)
+		}
+		if len(s.Result.Changes) > 0 {
+			fmt.Fprintf(stderr, "changes: service %q: what this deploy changes in the task definition its ECS service runs now:\n", s.Name)
+			for _, ch := range s.Result.Changes {
+				fmt.Fprintf(stderr, "change: service %q: %s\n", s.Name, ch)
+			}
 		}
 		for _, w := range s.Result.Warnings {
 			fmt.Fprintf(stderr, "warning: service %q: %s\n", s.Name, w.String())
@@ -150,6 +158,7 @@ func manifestOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (ren
 		Variables: make(map[string]string, len(vars)),
 		LookupEnv: lookupEnv,
 		Pin:       c.Bool("pin"),
+		Verify:    c.Bool("verify") && !c.Bool("offline"),
 	}
 	for _, p := range vars {
 		o.Variables[p.name] = p.value

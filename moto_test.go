@@ -89,6 +89,9 @@ func newMoto(t *testing.T) *motoEnv {
 	t.Helper()
 	m := newMotoEnv(t, awstest.MotoEndpoint(t))
 	awstest.SetEnv(t, m.proxy)
+	// These tests count S3 and ECR calls; verify has its own suite
+	// (moto_verify_test.go), which turns it back on.
+	t.Setenv("ECSRENDER_VERIFY", "false")
 	return m
 }
 
@@ -851,6 +854,9 @@ func TestMotoScripts(t *testing.T) {
 				"AWS_ENDPOINT_URL":            m.proxy,
 				"SUFFIX":                      m.suffix,
 				"TESTDATA":                    filepath.Join(wd, "testdata"),
+				// These scripts count S3 and ECR calls; verify has its
+				// own suite (moto_verify_test.go).
+				"ECSRENDER_VERIFY": "false",
 			} {
 				env.Setenv(k, v)
 			}

@@ -27,6 +27,9 @@ type ManifestOptions struct {
 	LookupEnv func(string) (string, bool)
 	// Pin is Options.Pin for every service.
 	Pin bool
+	// Verify is Options.Verify for every service; a service's cluster and
+	// service keys become its Options.Target.
+	Verify bool
 	// Parallel bounds the services rendering at once; 0 is DefaultParallel.
 	Parallel int
 }
@@ -109,6 +112,12 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 	}
 	loader := newSharedLoader(d.Loader)
 	d.Loader = loader
+	d.imagesAtOnce = true
+	// One cache for the run: services that share a role, a secret or a
+	// log group ask about it once.
+	if d.VerifyCache == nil {
+		d.VerifyCache = NewVerifyCache()
+	}
 	var batch *resolveBatch
 	if d.Resolver != nil {
 		batch = newResolveBatch(ctx, d.Resolver, len(services))
@@ -150,11 +159,6 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 				return
 			}
 			results[i], errs[i] = Render(ctx, opts, sd)
-			if errs[i] == nil && s.Cluster != "" {
-				// Kept for verify, which this build does not have yet:
-				// said, so that nobody believes the service was compared.
-				results[i].Warnings = append(results[i].Warnings, Problem{Msg: fmt.Sprintf("cluster %s and service %s not verified: this build does not compare with running services", quoteIfNeeded(s.Cluster), quoteIfNeeded(s.Service))})
-			}
 		})
 	}
 	wg.Wait()
@@ -195,6 +199,10 @@ func serviceOptions(s ManifestService, o ManifestOptions) (Options, error) {
 	opts := s.Options
 	opts.LookupEnv = o.LookupEnv
 	opts.Pin = o.Pin
+	opts.Verify = o.Verify
+	if s.Cluster != "" {
+		opts.Target = &VerifyTarget{Cluster: s.Cluster, Service: s.Service}
+	}
 	opts.Variables = make(map[string]string, len(s.Options.Variables)+len(o.Variables))
 	maps.Copy(opts.Variables, s.Options.Variables)
 	for _, k := range slices.Sorted(maps.Keys(o.Variables)) {

@@ -290,8 +290,7 @@ func TestRenderManifestRunOptions(t *testing.T) {
 }
 
 // TestRenderManifestFiles renders from real files, relative to the
-// manifest, offline (no resolver), and warns that cluster and service
-// were not compared.
+// manifest, offline (no resolver): cluster and service are only read.
 func TestRenderManifestFiles(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "worker.json"), []byte(oneContainer), 0o644); err != nil {
@@ -305,12 +304,51 @@ func TestRenderManifestFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var warnings []string
-	for _, w := range res[0].Result.Warnings {
-		warnings = append(warnings, w.String())
+	if len(res) != 1 || res[0].Name != "w" || len(res[0].Result.Changes) != 0 {
+		t.Errorf("results %+v, want service w and no changes", res)
 	}
-	if !slices.Contains(warnings, "cluster prd and service w not verified: this build does not compare with running services") {
-		t.Errorf("warnings %q", warnings)
+}
+
+// TestRenderManifestVerify verifies every service against its own ECS
+// service, with one cache for the run: three services that point at the
+// same roles, secret, parameter and log group ask about each once, and a
+// service's broken target is named with the service.
+func TestRenderManifestVerify(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "web.json"), []byte(rvTemplate), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	manifest := func(third string) *Manifest {
+		m, err := ParseManifest(filepath.Join(dir, "ecsrender.yaml"), []byte(`services:
+  - {name: a, template: web.json, no-appspec: true, images: {app: `+appRepo+`:v1}, vars: {threads: "8"}, cluster: prd, service: web}
+  - {name: b, template: web.json, container: nginx:80, images: {app: `+appRepo+`:v1}, vars: {threads: "8"}, cluster: prd, service: web-bg}
+  - {name: c, template: web.json, no-appspec: true, images: {app: `+appRepo+`:v1}, vars: {threads: "8"}, cluster: prd, service: `+third+`}
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	w := rvWorld()
+	res, err := RenderManifest(context.Background(), manifest("web"), ManifestOptions{Pin: true, Verify: true}, rvDeps(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res {
+		if len(s.Result.Changes) != 2 {
+			t.Errorf("service %s: changes %q, want the image and RAILS_MAX_THREADS", s.Name, s.Result.Changes)
+		}
+	}
+	for k, n := range w.calls {
+		if n != 1 {
+			t.Errorf("%s asked %d times in one run, want once", k, n)
+		}
+	}
+
+	_, err = RenderManifest(context.Background(), manifest("gone"), ManifestOptions{Pin: true, Verify: true}, rvDeps(rvWorld()))
+	want := `service "gone" in cluster "prd": not found in region "us-east-1"`
+	if err == nil || !IsInputError(err) || !strings.HasPrefix(err.Error(), `service "c": `) || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want an input error with %q", err, want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ecsrender/ecsrender/render/appspec"
@@ -37,6 +38,13 @@ type Options struct {
 	// Pin replaces each ECR tag with its digest (REPO@sha256:...). Without it
 	// tags are kept, but still checked to exist.
 	Pin bool
+	// Verify looks up what the task definition points at through
+	// Deps.Lookups (nothing when they are nil, as offline) and, with
+	// Target, compares it with the service it deploys to.
+	Verify bool
+	// Target is the service the deploy goes to; nil verifies the
+	// references alone.
+	Target *VerifyTarget
 }
 
 // Image sets the image of the container named Container.
@@ -59,6 +67,21 @@ type Placeholder struct {
 type Deps struct {
 	Loader   Loader
 	Resolver Resolver
+	// Lookups answer verify's questions; nil when offline.
+	Lookups *VerifyLookups
+	// VerifyCache remembers verify's answers; a run of many services
+	// shares one, so that each resource is asked about once. Nil gives
+	// each Render a cache of its own.
+	VerifyCache *VerifyCache
+	// Region is the run's default AWS region, where verify asks about the
+	// references that name none; it names the region in problems.
+	Region string
+	// imagesAtOnce makes Render ask for all of a service's images in one
+	// Resolve once the template is read, rather than asking for the given
+	// images beside the read. A manifest run sets it: its resolver puts
+	// every service's images into one call per repository, which an early
+	// ask for part of them would split in two.
+	imagesAtOnce bool
 }
 
 // Result is a rendered, checked service: everything package artifacts
@@ -82,6 +105,9 @@ type Result struct {
 	Notices []string
 	// Warnings are things that are allowed but probably wrong.
 	Warnings []Problem
+	// Changes say what the deploy changes in the task definition that
+	// Options.Target runs now, one short line each (see VerifyReport).
+	Changes []string
 }
 
 // ImageDetail is the imageDetail.json of CodePipeline's ECR source action,
@@ -117,6 +143,35 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err := checkPlaceholders(o.Placeholders); err != nil {
 		return nil, err
 	}
+	// Work started ahead of need ends with Render, whichever way it returns.
+	ctx, stop := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	defer func() {
+		stop()
+		bg.Wait()
+	}()
+	lk := enabledLookups(o, d)
+	cache := d.VerifyCache
+	if cache == nil {
+		cache = NewVerifyCache()
+	}
+	// The template, the AppSpec template and the images given do not
+	// depend on each other: all three are asked for at once.
+	var resolver Resolver
+	if d.Resolver != nil {
+		ahead := newResolveAhead(d.Resolver, &bg)
+		if lk != nil && o.Pin {
+			// An image's platforms are asked for as soon as its digest
+			// is known, not once every image is.
+			ahead.resolved = func(found map[string]ResolvedImage) { platformsAhead(ctx, *lk, cache, found) }
+		}
+		if !d.imagesAtOnce {
+			ahead.start(ctx, givenImageRefs(o.Images))
+		}
+		resolver = ahead
+	}
+	loader := startLoad(ctx, &bg, d.Loader, o.AppSpecTemplate)
+
 	var notices []string
 	object := "template " + o.Template.String()
 	td, notice, err := loadTaskDefinition(ctx, d.Loader, o.Template)
@@ -143,19 +198,32 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, err
 	}
 
-	// Everything that needs no network is checked before ECR is asked, so
-	// a typo is reported at once, not after a wait for an image runs out.
+	// The document is known: the images it alone names, and the verify
+	// lookups that need no digest, start now, beside the checks.
+	if ahead, ok := resolver.(*resolveAhead); ok {
+		ahead.start(ctx, templateImageRefs(td))
+	}
+	if lk != nil {
+		bg.Go(verifyAhead(ctx, td, VerifyInput{Region: d.Region, Target: o.Target}, *lk, cache))
+	}
+
+	// A typo is reported at once, not after a wait for an image runs out:
+	// returning stops the lookups. Verify's answers about the references
+	// are in by then and join the problems, so that all come at once.
 	problems, warnings := CheckTaskDefinition(td)
 	if len(problems) > 0 {
+		if lk != nil {
+			problems = append(problems, verifyRefProblems(ctx, td, d.Region, *lk, cache)...)
+		}
 		return nil, &ProblemsError{Object: object, Problems: problems}
 	}
-	as, lb, notice, err := makeAppSpec(ctx, o, d.Loader, data, td)
+	as, lb, notice, err := makeAppSpec(ctx, o, loader, data, td)
 	if err != nil {
 		return nil, err
 	}
 	notices = appendNonEmpty(notices, notice)
 
-	resolved, resolveNotices, err := resolveImages(ctx, td, o.Placeholders, d.Resolver, o.Pin)
+	resolved, resolveNotices, err := resolveImages(ctx, td, o.Placeholders, resolver, o.Pin)
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +242,20 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 	defs, notice := imageDefinitions(td, o.Images, resolved)
 	notices = appendNonEmpty(notices, notice)
 	// Placeholders go in last: everything above needed the real image.
+	// So does verify, which looks at the images ECS will run.
+	var changes []string
+	if lk != nil {
+		rep, err := Verify(ctx, td, renderVerifyInput(o, d, containers, as, defs), *lk, cache)
+		if err != nil {
+			return nil, err
+		}
+		if len(rep.Problems) > 0 {
+			return nil, &ProblemsError{Object: object, Problems: rep.Problems}
+		}
+		notices = append(notices, rep.Notices...)
+		warnings = append(warnings, rep.Warnings...)
+		changes = rep.Changes
+	}
 	for _, p := range o.Placeholders {
 		containers[p.Container].Set("image", NewString(ref.Placeholder(p.Token)))
 	}
@@ -184,6 +266,7 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		ImageDefinitions: defs,
 		Notices:          notices,
 		Warnings:         warnings,
+		Changes:          changes,
 	}, nil
 }
 

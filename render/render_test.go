@@ -140,7 +140,9 @@ func TestRenderPinsEveryECRImage(t *testing.T) {
 		t.Errorf("images (-want +got):\n%s", diff)
 	}
 	// Every ECR image is resolved, the sidecar's too; datadog is not in ECR.
-	if diff := cmp.Diff([]string{appRepo + ":v1", nginxRepo + ":1.27"}, r.take()); diff != "" {
+	// The given image and the template's are asked for side by side, in
+	// either order.
+	if diff := cmp.Diff([]string{appRepo + ":v1", nginxRepo + ":1.27"}, slices.Sorted(slices.Values(r.take()))); diff != "" {
 		t.Errorf("images resolved (-want +got):\n%s", diff)
 	}
 	// The image described is the one this build made, the first --image,
@@ -452,11 +454,16 @@ func TestRenderNoAppSpecContainer(t *testing.T) {
 	}
 }
 
-// A typo is reported before ECR is asked, so it never waits behind
-// --wait-for-image or hides behind a registry error.
+// A typo is reported at once: the image lookups that started beside the
+// template read are stopped, not waited for (--wait-for-image may be long).
 func TestRenderChecksBeforeECR(t *testing.T) {
 	t.Parallel()
-	r := seededResolver()
+	stopped := make(chan struct{}, 2)
+	r := resolverFunc(func(ctx context.Context, refs []ref.ImageRef) (map[string]ResolvedImage, error) {
+		<-ctx.Done() // as a tag that is being waited for
+		stopped <- struct{}{}
+		return nil, ctx.Err()
+	})
 	typo := strings.Replace(twoContainers, `"cpu"`, `"cpus"`, 1)
 	_, err := Render(context.Background(), Options{
 		Template: writeTemplate(t, typo),
@@ -465,9 +472,25 @@ func TestRenderChecksBeforeECR(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `cpus: unknown key; did you mean "cpu"?`) {
 		t.Fatalf("err = %v, want the typo", err)
 	}
-	if asked := r.take(); len(asked) != 0 {
-		t.Errorf("images %v resolved before the template was checked", asked)
+	if !IsInputError(err) {
+		t.Errorf("IsInputError(%v) = false", err)
 	}
+	// Both lookups (the given image, the template's sidecar) were stopped
+	// before Render returned.
+	for range 2 {
+		select {
+		case <-stopped:
+		default:
+			t.Fatal("Render returned with an image lookup still running")
+		}
+	}
+}
+
+// resolverFunc is a Resolver made of a function.
+type resolverFunc func(ctx context.Context, refs []ref.ImageRef) (map[string]ResolvedImage, error)
+
+func (f resolverFunc) Resolve(ctx context.Context, refs []ref.ImageRef) (map[string]ResolvedImage, error) {
+	return f(ctx, refs)
 }
 
 func TestProblemsErrorCap(t *testing.T) {

@@ -374,12 +374,16 @@ func (v *verifier) judge(r verifyRef, caller string, denied map[verifyKind]bool,
 	// not seeing it is no proof that ECS will not.
 	foreign := r.account != "" && caller != "" && r.account != caller
 	if res.err != nil {
+		// remote refuses to look up another account's role by name in
+		// this one, and another account may deny or hide anything.
+		if foreign && !errors.Is(res.err, context.DeadlineExceeded) && !errors.Is(res.err, context.Canceled) {
+			rep.Notices = append(rep.Notices, v.foreignNotice(r, caller))
+			return nil
+		}
 		if !errors.Is(res.err, ErrAccessDenied) {
 			return verifyFailure(r.kind, r.id, res.err)
 		}
-		if foreign {
-			rep.Notices = append(rep.Notices, v.foreignNotice(r, caller))
-		} else if !denied[r.kind] {
+		if !denied[r.kind] {
 			denied[r.kind] = true
 			rep.Warnings = append(rep.Warnings, Problem{Msg: r.kind.plural() + " not verified: " + verifyOneLine(res.err.Error())})
 		}
@@ -494,6 +498,10 @@ type verifyEntry struct {
 	done chan struct{}
 	val  any
 	err  error
+	// abandoned means the asker's context ended before the answer came:
+	// the error says nothing about the resource, so the entry left the
+	// cache and another render sharing it asks again.
+	abandoned bool
 }
 
 // NewVerifyCache returns an empty cache for one run.
@@ -540,54 +548,121 @@ func (e *verifyEntry) wait(ctx context.Context) (any, error) {
 
 // cached returns the answer for key, asking f only when no one has.
 func cached[T any](ctx context.Context, c *VerifyCache, key string, f func(context.Context) (T, error)) (T, error) {
-	e, mine := c.claim(key)
-	if mine {
-		var val T
-		e.err = c.call(ctx, func(ctx context.Context) error {
-			var err error
-			val, err = f(ctx)
-			return err
-		})
-		e.val = val
-		close(e.done)
+	for {
+		e, mine := c.claim(key)
+		if mine {
+			var val T
+			err := c.call(ctx, func(ctx context.Context) error {
+				var err error
+				val, err = f(ctx)
+				return err
+			})
+			c.settle(ctx, key, e, val, err)
+		}
+		v, err := e.wait(ctx)
+		if err != nil && ctx.Err() == nil && e.abandoned {
+			continue // another render gave up on it; this one has not
+		}
+		t, _ := v.(T) // nil after a cancelled wait: the zero T goes with the error
+		return t, err
 	}
-	v, err := e.wait(ctx)
-	t, _ := v.(T) // nil after a cancelled wait: the zero T goes with the error
-	return t, err
+}
+
+// settle gives e its answer. An answer cut short by the asker's own
+// context (a render that failed early and stopped its lookups) is not
+// remembered: a render sharing the cache would otherwise fail with a
+// cancellation that was never its own.
+func (c *VerifyCache) settle(ctx context.Context, key string, e *verifyEntry, val any, err error) {
+	e.val, e.err = val, err
+	if err != nil && ctx.Err() != nil {
+		e.abandoned = true
+		c.mu.Lock()
+		if c.entries[key] == e {
+			delete(c.entries, key)
+		}
+		c.mu.Unlock()
+	}
+	close(e.done)
 }
 
 // parameters reports whether each of names exists in region, asking SSM in
 // one call about those no one has asked about yet. Each answer comes with
 // its own error: a name another service asked about may have failed alone.
 func (c *VerifyCache) parameters(ctx context.Context, lk ParameterLookup, region string, names []string) []verifyResult {
-	entries := make([]*verifyEntry, len(names))
-	var ask []string
-	var mine []*verifyEntry
-	for i, name := range names {
-		e, ok := c.claim(verifyKey(verifyParameter, region, name))
-		entries[i] = e
-		if ok {
-			ask = append(ask, name)
-			mine = append(mine, e)
-		}
-	}
-	if len(ask) > 0 {
-		var found map[string]bool
-		err := c.call(ctx, func(ctx context.Context) error {
-			var err error
-			found, err = lk.Parameters(ctx, region, ask)
-			return err
-		})
-		for i, e := range mine {
-			e.val, e.err = found[ask[i]], err
-			close(e.done)
-		}
-	}
 	out := make([]verifyResult, len(names))
-	for i, e := range entries {
-		val, err := e.wait(ctx)
-		found, _ := val.(bool)
-		out[i] = verifyResult{found, err}
+	pending := make([]int, len(names)) // indexes into names still without an answer
+	for i := range names {
+		pending[i] = i
+	}
+	for len(pending) > 0 {
+		entries := make([]*verifyEntry, len(pending))
+		var ask []string
+		var mine []*verifyEntry
+		for j, i := range pending {
+			key := verifyKey(verifyParameter, region, names[i])
+			e, ok := c.claim(key)
+			entries[j] = e
+			if ok {
+				ask = append(ask, names[i])
+				mine = append(mine, e)
+			}
+		}
+		if len(ask) > 0 {
+			var found map[string]bool
+			err := c.call(ctx, func(ctx context.Context) error {
+				var err error
+				found, err = lk.Parameters(ctx, region, ask)
+				return err
+			})
+			for k, e := range mine {
+				c.settle(ctx, verifyKey(verifyParameter, region, ask[k]), e, found[ask[k]], err)
+			}
+		}
+		var again []int
+		for j, i := range pending {
+			val, err := entries[j].wait(ctx)
+			if err != nil && ctx.Err() == nil && entries[j].abandoned {
+				again = append(again, i) // another render gave up on it
+				continue
+			}
+			found, _ := val.(bool)
+			out[i] = verifyResult{found, err}
+		}
+		pending = again
 	}
 	return out
+}
+
+// verifyAhead returns the work of every lookup of td that needs no image
+// digest — roles, parameters, secrets, log groups, the account and the
+// service — for the caller to run in the background, beside image
+// resolution; Verify then finds the answers in cache. td is read before
+// verifyAhead returns, so the caller may go on changing it.
+func verifyAhead(ctx context.Context, td *Node, in VerifyInput, lk VerifyLookups, cache *VerifyCache) func() {
+	lk.Images = nil
+	v := &verifier{in: in, lk: lk, cache: cache, results: map[string]verifyResult{}}
+	refs := verifyRefs(td, in)
+	return func() { v.lookUp(ctx, refs) }
+}
+
+// platformsAhead asks, through cache, for the platforms of each image in
+// found as Render will write it (pinned), so that Verify finds the answer
+// in cache or in flight. It returns once every answer is in.
+func platformsAhead(ctx context.Context, lk VerifyLookups, cache *VerifyCache, found map[string]ResolvedImage) {
+	if lk.Images == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, ri := range found {
+		image := ri.Pinned().String()
+		if _, ok := ecrImageAccount(image); !ok {
+			continue // verifyRefs asks only about private ECR images
+		}
+		wg.Go(func() {
+			cached(ctx, cache, verifyKey(verifyImage, "", image), func(ctx context.Context) ([]Platform, error) {
+				return lk.Images.ImagePlatforms(ctx, image)
+			})
+		})
+	}
+	wg.Wait()
 }

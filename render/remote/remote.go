@@ -1,7 +1,7 @@
 // Package remote is every AWS call ecsrender makes: the SDK configuration
 // with its retries and per-attempt timeout, reading templates from S3, and
 // resolving images in ECR. It implements the interfaces package render
-// declares (render.Loader, render.Resolver), and words each failed call in
+// declares (render.Loader, render.Resolver, render.VerifyLookups), and words each failed call in
 // one line that names the object.
 package remote
 
@@ -25,10 +25,13 @@ type Options struct {
 	Stdin io.Reader
 	// Progress receives progress lines, such as waiting for an image.
 	Progress func(string)
+	// Verify adds the lookups that verify asks (Lookups), made with the
+	// same configuration: the same credentials, retries and deadlines.
+	Verify bool
 }
 
 // New loads the AWS configuration and returns the loader and the image
-// resolver of an online run. A run offline needs neither: it uses
+// resolver of an online run, and with o.Verify the verify lookups. A run offline needs neither: it uses
 // render.LocalLoader and no resolver, and never calls New.
 func New(ctx context.Context, o Options) (render.Deps, error) {
 	cfg, err := LoadAWSConfig(ctx, AWSOptions{Region: o.Region})
@@ -44,7 +47,12 @@ func New(ctx context.Context, o Options) (render.Deps, error) {
 	resolver := NewImageResolver(func(region string) ECRAPI {
 		return NewECRClient(cfg, region)
 	}, ResolverOptions{Wait: o.WaitForImage, Progress: o.Progress})
-	return render.Deps{Loader: loader, Resolver: resolver}, nil
+	d := render.Deps{Loader: loader, Resolver: resolver, Region: cfg.Region}
+	if o.Verify {
+		lk := NewLookups(cfg).VerifyLookups()
+		d.Lookups = &lk
+	}
+	return d, nil
 }
 
 // noRegionS3 stands in for S3 when no region is configured. ECR lookups
