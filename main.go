@@ -63,8 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintln(stderr, "error: "+line)
+	for _, line := range errorLines(err) {
+		printLine(stderr, "error: ", line)
 	}
 	var ue usageError
 	if errors.As(err, &ue) || render.IsInputError(err) {
@@ -197,7 +197,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 			Region:       c.String("region"),
 			WaitForImage: c.Duration("wait-for-image"),
 			Stdin:        stdin,
-			Progress:     func(msg string) { fmt.Fprintln(stderr, "note: "+msg) },
+			Progress:     func(msg string) { printLine(stderr, "note: ", msg) },
 		})
 		if err != nil {
 			return err
@@ -205,17 +205,17 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	}
 	res, err := render.Render(ctx, opts, deps)
 	if err != nil {
-		err = flagError(err)
+		err = sourceFlagError(flagError(err), opts)
 		if c.Context.Err() != nil {
 			return fmt.Errorf("%w (stopped by a signal; nothing written)", err)
 		}
 		return err
 	}
 	for _, n := range res.Notices {
-		fmt.Fprintln(stderr, "note: "+n)
+		printLine(stderr, "note: ", n)
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintln(stderr, "warning: "+w.String())
+		printLine(stderr, "warning: ", w.String())
 	}
 	files, err := artifacts.Encode(res)
 	if err != nil {
@@ -233,7 +233,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 		return err
 	}
 	for _, f := range files {
-		fmt.Fprintln(stdout, "wrote "+filepath.Join(dir, f.Name))
+		printLine(stdout, "wrote ", filepath.Join(dir, f.Name))
 	}
 	return nil
 }
@@ -393,6 +393,61 @@ func flagError(err error) error {
 		return fmt.Errorf("--%w", oe)
 	}
 	return err
+}
+
+// printLine is how every line of output is written: prefix, then msg with
+// its control characters escaped (render.EscapeControl), so that no input
+// quoted in a message can start a line of its own in a build log (a forged
+// "error:") or reach a terminal as an escape sequence.
+func printLine(w io.Writer, prefix, msg string) {
+	fmt.Fprintln(w, prefix+render.EscapeControl(msg))
+}
+
+// errorLines splits an error into the lines it means: one per problem of a
+// *render.ProblemsError (whose lines are escaped, so its line breaks are
+// its own), one per error of an errors.Join, and one for anything else, in
+// which a line break can only have come from input and is escaped.
+func errorLines(err error) []string {
+	msg := err.Error()
+	// Only a join whose message is its errors' messages, one a line, as
+	// errors.Join writes it: other errors unwrap to several causes while
+	// saying one thing.
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var msgs []string
+		for _, e := range j.Unwrap() {
+			msgs = append(msgs, e.Error())
+		}
+		if msg == strings.Join(msgs, "\n") {
+			var lines []string
+			for _, e := range j.Unwrap() {
+				lines = append(lines, errorLines(e)...)
+			}
+			return lines
+		}
+	}
+	var pe *render.ProblemsError
+	if errors.As(err, &pe) {
+		// A wrapper may add text before or after the problems.
+		inner := pe.Error()
+		if i := strings.Index(msg, inner); i >= 0 {
+			return strings.Split(render.EscapeControl(msg[:i])+inner+render.EscapeControl(msg[i+len(inner):]), "\n")
+		}
+	}
+	return []string{msg}
+}
+
+// sourceFlagError names the flag of a local source that is not a regular
+// file: "--template /dev/zero: a character device, not a regular file".
+func sourceFlagError(err error, o render.Options) error {
+	var nr *render.NotRegularFileError
+	if !errors.As(err, &nr) {
+		return err
+	}
+	flag := "--template"
+	if o.AppSpecTemplate != nil && nr.Src == *o.AppSpecTemplate && nr.Src != o.Template {
+		flag = "--appspec"
+	}
+	return &render.InputError{Err: fmt.Errorf("%s %s: %s", flag, nr.Src.Path, nr.Reason())}
 }
 
 func versionString() string {

@@ -174,6 +174,7 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 			c.errorf(path, "want a string, got %s", typeOf(n))
 			return
 		}
+		c.leftover(path, n.Str)
 		if s.Enum != nil && !slices.Contains(s.Enum, n.Str) {
 			if sug := suggest.Closest(n.Str, s.Enum); sug != "" {
 				c.errorf(path, "unknown value %q; did you mean %q?", n.Str, sug)
@@ -196,6 +197,22 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 	}
 }
 
+// MissingContainerProblems returns the problems of a document that has no
+// containerDefinitions array, or nil when it has one. Render asks before
+// it sets images: a misspelt "containerDefinition" would otherwise be
+// reported as the follow-on "--image web: no container named web", and
+// the real mistake, with its did-you-mean, never shown.
+func MissingContainerProblems(td *Node) []Problem {
+	if td == nil || td.Kind != Object {
+		return nil
+	}
+	if defs := td.Get("containerDefinitions"); defs != nil && defs.Kind == Array {
+		return nil
+	}
+	problems, _ := CheckTaskDefinition(td)
+	return problems
+}
+
 func (c *checker) unknownKey(path, key string, s *Shape) {
 	if sug := suggest.Closest(key, s.FieldNames()); sug != "" {
 		c.errorf(path, "unknown key; did you mean %q?", sug)
@@ -206,6 +223,35 @@ func (c *checker) unknownKey(path, key string, s *Shape) {
 		what = "a task definition"
 	}
 	c.errorf(path, "unknown key; not a field of %s", what)
+}
+
+// terraformLeftoverRE is a ${...} interpolation, which Terraform's
+// templatefile replaces and which stays in the document when the template
+// was uploaded as it is (aws_s3_object's source instead of content) or
+// the variable was escaped by mistake.
+var terraformLeftoverRE = regexp.MustCompile(`\$\{[^}]*\}`)
+
+// leftover warns about a ${...} that Terraform left in a string. It is a
+// warning, not an error: ECS takes the text as it is, and ${X} may be
+// meant literally. Shell commands are skipped, where ${VAR} is the
+// shell's own expansion. One warning per path, naming the first one.
+func (c *checker) leftover(path, s string) {
+	m := terraformLeftoverRE.FindString(s)
+	if m == "" || isShellCommand(path) {
+		return
+	}
+	c.warnf(path, "%q looks like Terraform interpolation left unrendered; render the template with templatefile (or write $%s in it for a literal ${)", m, m)
+}
+
+// isShellCommand reports whether path is an item of a container's
+// command, entryPoint or healthCheck.command, where a shell expands ${X}.
+func isShellCommand(path string) bool {
+	i := strings.LastIndexByte(path, '[')
+	if i < 0 || !strings.HasSuffix(path, "]") {
+		return false
+	}
+	list := path[:i]
+	return strings.HasSuffix(list, ".command") || strings.HasSuffix(list, ".entryPoint")
 }
 
 // typeOf names a value's type and, for a scalar, the value itself, so that

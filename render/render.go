@@ -126,6 +126,9 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		notices = append(notices, object+": "+notice)
 	}
 
+	if problems := MissingContainerProblems(td); len(problems) > 0 {
+		return nil, &ProblemsError{Object: object, Problems: problems}
+	}
 	containers := containerIndex(td)
 	if err := setImages(containers, o.Images, o.Placeholders); err != nil {
 		return nil, err

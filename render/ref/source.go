@@ -84,8 +84,13 @@ func parseS3(s string) (Source, error) {
 		// PathUnescape, not QueryUnescape: version ids hold "+" and "/",
 		// and a "+" must not become a space.
 		v, err := url.PathUnescape(value)
-		if err != nil || v == "" {
-			return Source{}, fmt.Errorf("source %q: empty or malformed versionId", s)
+		if err != nil {
+			return Source{}, fmt.Errorf("source %q: malformed versionId", s)
+		}
+		if v == "" {
+			// What Terraform writes for an unversioned bucket, whose
+			// aws_s3_object has an empty version_id.
+			return Source{}, fmt.Errorf("source %q: empty versionId: the bucket is probably not versioned (Terraform's aws_s3_object.version_id is empty then); enable it with aws_s3_bucket_versioning (and depends_on it in the aws_s3_object), or drop ?versionId=", s)
 		}
 		src.VersionID = v
 	}
