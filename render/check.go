@@ -254,6 +254,17 @@ func isShellCommand(path string) bool {
 	return strings.HasSuffix(list, ".command") || strings.HasSuffix(list, ".entryPoint")
 }
 
+// misspelt reports whether the document has a top-level key that is a
+// likely misspelling of key (and so was reported with a did-you-mean).
+func (c *checker) misspelt(key string) bool {
+	for _, m := range c.td.Members {
+		if m.Key != key && suggest.Closest(m.Key, []string{key}) == key {
+			return true
+		}
+	}
+	return false
+}
+
 // typeOf names a value's type and, for a scalar, the value itself, so that
 // a type error shows what was actually written.
 func typeOf(n *Node) string {
@@ -296,6 +307,9 @@ func (c *checker) rules() {
 	defs := td.Get("containerDefinitions")
 	var containers []container
 	switch {
+	case defs == nil && c.misspelt("containerDefinitions"):
+		// The unknown key's did-you-mean says it; "missing" would only
+		// draw the eye away from the typo.
 	case defs == nil:
 		c.errorf("containerDefinitions", "missing; want at least one container")
 	case defs.Kind == Array && len(defs.Items) == 0:
