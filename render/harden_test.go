@@ -53,7 +53,9 @@ func TestLoadStdinStops(t *testing.T) {
 	}{
 		{
 			name: "deadline",
-			ctx:  func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), time.Millisecond) },
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), time.Millisecond)
+			},
 			want: "read stdin: not closed before the deadline (--timeout); stopped: context deadline exceeded",
 			is:   context.DeadlineExceeded,
 		},

@@ -93,7 +93,7 @@ func parseImageRef(s string) (ImageRef, error) {
 		return ImageRef{}, errors.New("reference contains whitespace")
 	}
 	if p := Leftover(s); p != "" {
-		return ImageRef{}, fmt.Errorf("unrendered placeholder %s", p)
+		return ImageRef{}, fmt.Errorf("unrendered placeholder %s", QuoteIfNeeded(p))
 	}
 	if i := strings.Index(s, "://"); i >= 0 {
 		return ImageRef{}, fmt.Errorf("a reference has no scheme: drop %q", s[:i+3])
