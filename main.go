@@ -259,7 +259,7 @@ func renderOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (rende
 	for _, i := range byName(imagePairs) {
 		r, err := ref.ParseImageRef(imagePairs[i].value)
 		if err != nil {
-			return render.Options{}, usageError{fmt.Errorf("--image %s: %w", imagePairs[i].name, err)}
+			return render.Options{}, usageError{fmt.Errorf("--image %s: %w", ref.QuoteIfNeeded(imagePairs[i].name), err)}
 		}
 		images[i].Ref = r
 	}
@@ -367,7 +367,7 @@ func parsePairs(flag, form string, values []string, emptyValue bool) ([]pair, er
 			return nil, usageError{fmt.Errorf("%s %q: want %s", flag, v, form)}
 		}
 		if seen[name] {
-			return nil, usageError{fmt.Errorf("%s %s: given twice", flag, name)}
+			return nil, usageError{fmt.Errorf("%s %s: given twice", flag, ref.QuoteIfNeeded(name))}
 		}
 		seen[name] = true
 		out = append(out, pair{name, val})
