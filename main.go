@@ -447,7 +447,7 @@ func sourceFlagError(err error, o render.Options) error {
 	if o.AppSpecTemplate != nil && nr.Src == *o.AppSpecTemplate && nr.Src != o.Template {
 		flag = "--appspec"
 	}
-	return &render.InputError{Err: fmt.Errorf("%s %s: %s", flag, nr.Src.Path, nr.Reason())}
+	return &render.InputError{Err: fmt.Errorf("%s %v: %s", flag, nr.Src, nr.Reason())}
 }
 
 func versionString() string {

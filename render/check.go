@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // maxDocumentSize is the largest task definition ECS registers, measured on
@@ -240,7 +241,7 @@ func (c *checker) leftover(path, s string) {
 	if m == "" || isShellCommand(path) {
 		return
 	}
-	c.warnf(path, "%q looks like Terraform interpolation left unrendered; render the template with templatefile (or write $%s in it for a literal ${)", m, m)
+	c.warnf(path, "%q looks like Terraform interpolation left unrendered; render the template with templatefile (or write $%s in it for a literal ${)", m, EscapeControl(m))
 }
 
 // isShellCommand reports whether path is an item of a container's
@@ -252,6 +253,16 @@ func isShellCommand(path string) bool {
 	}
 	list := path[:i]
 	return strings.HasSuffix(list, ".command") || strings.HasSuffix(list, ".entryPoint")
+}
+
+// joinQuotedIfNeeded lists names from the document, each as written unless
+// it holds something that must be quoted to reach a log safely.
+func joinQuotedIfNeeded(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = ref.QuoteIfNeeded(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // misspelt reports whether the document has a top-level key that is a
@@ -531,7 +542,7 @@ func (c *checker) references(containers []container, names []string) {
 		case ref.Str == self:
 			c.errorf(path, "container %q depends on itself", ref.Str)
 		case !slices.Contains(names, ref.Str):
-			c.errorf(path, "unknown container %q; containers: %s", ref.Str, strings.Join(names, ", "))
+			c.errorf(path, "unknown container %q; containers: %s", ref.Str, joinQuotedIfNeeded(names))
 		}
 	}
 	var volumes []string
@@ -562,7 +573,7 @@ func (c *checker) references(containers []container, names []string) {
 				c.errorf(joinPath(path, "sourceVolume"), "unknown volume %q; the task declares no volumes", n.Str)
 				return
 			}
-			c.errorf(joinPath(path, "sourceVolume"), "unknown volume %q; volumes: %s", n.Str, strings.Join(volumes, ", "))
+			c.errorf(joinPath(path, "sourceVolume"), "unknown volume %q; volumes: %s", n.Str, joinQuotedIfNeeded(volumes))
 		})
 	}
 	if pc := c.td.Get("proxyConfiguration"); pc != nil && len(containers) > 0 {

@@ -350,7 +350,7 @@ func unwrapDescribeOutput(td *Node) (*Node, string, error) {
 		if tags := td.Get("tags"); tags != nil {
 			inner.Set("tags", tags)
 		} else if len(present) == 2 {
-			return nil, "", fmt.Errorf("want a task definition, got an object with taskDefinition and %s", otherKey(NewObject(present...), "taskDefinition"))
+			return nil, "", fmt.Errorf("want a task definition, got an object with taskDefinition and %s", ref.QuoteIfNeeded(otherKey(NewObject(present...), "taskDefinition")))
 		}
 		td = inner
 		dropped = append(dropped, "the taskDefinition wrapper")

@@ -89,15 +89,15 @@ func stdinStopped(cause error) error {
 func loadFile(src ref.Source) ([]byte, error) {
 	f, err := openNonBlocking(src.Path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", src.Path, pathErrorCause(err))
+		return nil, fmt.Errorf("read %v: %w", src, pathErrorCause(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", src.Path, pathErrorCause(err))
+		return nil, fmt.Errorf("read %v: %w", src, pathErrorCause(err))
 	}
 	if fi.IsDir() {
-		return nil, fmt.Errorf("read %s: is a directory, not a template file", src.Path)
+		return nil, fmt.Errorf("read %v: is a directory, not a template file", src)
 	}
 	if !fi.Mode().IsRegular() {
 		// An input error: only the user can fix the path they gave.
@@ -117,7 +117,7 @@ type NotRegularFileError struct {
 
 // Error returns "read PATH: a character device, not a regular file; ...".
 func (e *NotRegularFileError) Error() string {
-	return fmt.Sprintf("read %s: %s", e.Src.Path, e.Reason())
+	return fmt.Sprintf("read %v: %s", e.Src, e.Reason())
 }
 
 // Reason is the message without the path, for a caller that names the

@@ -125,7 +125,9 @@ func checkBucketName(b string) error {
 
 func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
 
-// String names the source the way errors and notices show it.
+// String names the source the way errors and notices show it: as
+// written, or quoted (QuoteIfNeeded) when a path or key holds a control
+// character that must not reach a log raw.
 func (s Source) String() string {
 	switch s.Kind {
 	case SourceStdin:
@@ -135,7 +137,7 @@ func (s Source) String() string {
 		if s.VersionID != "" {
 			u += "?versionId=" + s.VersionID
 		}
-		return u
+		return QuoteIfNeeded(u)
 	}
-	return s.Path
+	return QuoteIfNeeded(s.Path)
 }
