@@ -96,9 +96,6 @@ func loadFile(src ref.Source) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %v: %w", src, pathErrorCause(err))
 	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("read %v: is a directory, not a template file", src)
-	}
 	if !fi.Mode().IsRegular() {
 		// An input error: only the user can fix the path they gave.
 		return nil, &InputError{Err: &NotRegularFileError{Src: src, What: fileKind(fi.Mode())}}
@@ -129,6 +126,8 @@ func (e *NotRegularFileError) Reason() string {
 // fileKind names a file mode that is not a regular file or a directory.
 func fileKind(m os.FileMode) string {
 	switch {
+	case m.IsDir():
+		return "a directory"
 	case m&os.ModeNamedPipe != 0:
 		return "a named pipe (FIFO)"
 	case m&os.ModeCharDevice != 0:
