@@ -218,3 +218,14 @@ func TestLeftoverWarnings(t *testing.T) {
 		})
 	}
 }
+
+func TestAppSpecContainerQuoted(t *testing.T) {
+	t.Parallel()
+	td, err := ParseJSON([]byte(`{"family":"f","containerDefinitions":[{"name":"web","image":"nginx","portMappings":[{"containerPort":80}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: <TASK_DEFINITION>\n        LoadBalancerInfo: {ContainerName: \"a\\nerror: forged\", ContainerPort: 80}\n"
+	_, err = ParseAppSpec([]byte(doc), TemplateData{Context: context.Background()}, td)
+	checkErr(t, err, `appspec: Resources[0].TargetService.Properties.LoadBalancerInfo: no container "a\nerror: forged" in the task definition (containers: web (80))`)
+}
