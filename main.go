@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -399,9 +400,23 @@ func flagError(err error) error {
 // its control characters escaped (render.EscapeControl), so that no input
 // quoted in a message can start a line of its own in a build log (a forged
 // "error:") or reach a terminal as an escape sequence.
+// A line longer than maxLineBytes is cut: a message quoting a megabyte
+// key or value helps no one and can choke a log viewer.
 func printLine(w io.Writer, prefix, msg string) {
-	fmt.Fprintln(w, prefix+render.EscapeControl(msg))
+	msg = render.EscapeControl(msg)
+	if len(msg) > maxLineBytes {
+		cut := maxLineBytes
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = fmt.Sprintf("%s... (%d more bytes)", msg[:cut], len(msg)-cut)
+	}
+	fmt.Fprintln(w, prefix+msg)
 }
+
+// maxLineBytes bounds one printed line; real messages are a few hundred
+// bytes.
+const maxLineBytes = 4096
 
 // errorLines splits an error into the lines it means: one per problem of a
 // *render.ProblemsError (whose lines are escaped, so its line breaks are

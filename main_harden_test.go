@@ -168,3 +168,18 @@ func slicesDelete(args []string, arg string) []string {
 	}
 	return out
 }
+
+func TestPrintLineCutsLongLines(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	printLine(&b, "error: ", strings.Repeat("k", 10000)+"\n")
+	want := "error: " + strings.Repeat("k", maxLineBytes) + "... (5906 more bytes)\n"
+	if b.String() != want {
+		t.Errorf("printLine of 10000 bytes:\n got %.80q... (%d bytes)\nwant %.80q... (%d bytes)", b.String(), b.Len(), want, len(want))
+	}
+	b.Reset()
+	printLine(&b, "note: ", "short\x1b")
+	if b.String() != "note: short\\x1b\n" {
+		t.Errorf("printLine(short) = %q", b.String())
+	}
+}

@@ -1,7 +1,6 @@
 package ref
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 
@@ -31,11 +30,14 @@ func FuzzParseImageRef(f *testing.F) {
 		r, err := ParseImageRef(s)
 		if err != nil {
 			msg := err.Error()
-			if prefix := "image " + strconv.Quote(s) + ": "; !strings.HasPrefix(msg, prefix) {
+			if prefix := "image " + quoteRef(s) + ": "; !strings.HasPrefix(msg, prefix) {
 				t.Fatalf("error %q does not start with %q", msg, prefix)
 			}
 			if strings.ContainsAny(msg, "\n\r\x1b") {
 				t.Fatalf("error %q holds a raw control character", msg)
+			}
+			if len(msg) > 6*maxRefLen {
+				t.Fatalf("error of %d bytes for a reference of %d", len(msg), len(s))
 			}
 			return
 		}

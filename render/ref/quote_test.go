@@ -1,6 +1,9 @@
 package ref
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestQuoteIfNeeded(t *testing.T) {
 	t.Parallel()
@@ -33,5 +36,23 @@ func TestSourceStringQuotesControl(t *testing.T) {
 		if got := tc.src.String(); got != tc.want {
 			t.Errorf("%#v.String() = %s, want %s", tc.src, got, tc.want)
 		}
+	}
+}
+
+func TestParseImageRefTooLong(t *testing.T) {
+	t.Parallel()
+	long := "app:" + strings.Repeat("v", 1<<20)
+	_, err := ParseImageRef(long)
+	want := `image "app:` + strings.Repeat("v", 60) + `"...: reference is 1048580 bytes, longer than any valid one (520)`
+	if err == nil || err.Error() != want {
+		t.Errorf("ParseImageRef(1 MiB) = %v, want %s", err, want)
+	}
+	// The longest valid form is still accepted.
+	valid := strings.Repeat("a", maxNameLen) + ":" + strings.Repeat("t", 128) + "@" + testSHA512
+	if len(valid) != maxRefLen {
+		t.Fatalf("longest valid reference is %d bytes, maxRefLen %d", len(valid), maxRefLen)
+	}
+	if _, err := ParseImageRef(valid); err != nil {
+		t.Errorf("longest valid reference: %v", err)
 	}
 }
