@@ -4,22 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 )
-
-// neverEnds is a stdin that gives no byte and never closes, like a
-// terminal or a pipe whose writer stays open. Closing done ends its read.
-type neverEnds struct{ done chan struct{} }
-
-func (r neverEnds) Read([]byte) (int, error) {
-	<-r.done
-	return 0, io.EOF
-}
 
 func noEnv(string) (string, bool) { return "", false }
 
@@ -37,8 +27,14 @@ func TestStdinNeverCloses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			stdin := neverEnds{make(chan struct{})}
-			defer close(stdin.done)
+			// A real pipe whose writer stays open: a read of it blocks in
+			// the kernel until the test ends.
+			stdin, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			defer w.Close()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			timeout := "100ms"
