@@ -83,10 +83,17 @@ func stdinStopped(cause error) error {
 }
 
 // loadFile reads a regular file. It opens with O_NONBLOCK so that a FIFO
-// with no writer does not block the open itself, and refuses anything but
-// a regular file before reading a byte: a FIFO may never end, a device
+// with no writer (put in place after the stat) does not block the open
+// itself, and refuses anything but a regular file before reading a byte: a FIFO may never end, a device
 // such as /dev/zero never does, and neither has a size to check.
 func loadFile(src ref.Source) ([]byte, error) {
+	// Stat before opening too: opening a device can have effects of its
+	// own (a tape rewinds, a watchdog starts), so one is never opened.
+	if fi, err := os.Stat(src.Path); err == nil && !fi.Mode().IsRegular() {
+		return nil, &InputError{Err: &NotRegularFileError{Src: src, What: fileKind(fi.Mode())}}
+	}
+	// The open and fstat below still decide: the path may have changed
+	// since the stat.
 	f, err := openNonBlocking(src.Path)
 	if err != nil {
 		return nil, fmt.Errorf("read %v: %w", src, pathErrorCause(err))
