@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecsrender/ecsrender/render"
 )
 
 func noEnv(string) (string, bool) { return "", false }
@@ -177,5 +183,27 @@ func TestPrintLineCutsLongLines(t *testing.T) {
 	printLine(&b, "note: ", "short\x1b")
 	if b.String() != "note: short\\x1b\n" {
 		t.Errorf("printLine(short) = %q", b.String())
+	}
+}
+
+func TestErrorLines(t *testing.T) {
+	t.Parallel()
+	pe := &render.ProblemsError{Object: "template t", Problems: []render.Problem{{Path: "a", Msg: "one\ntwo"}, {Path: "b", Msg: "three"}}}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"problems", pe, []string{`template t: a: one\ntwo`, "template t: b: three"}},
+		{"wrapped problems", fmt.Errorf("%w (stopped by a signal; nothing written)", pe),
+			[]string{`template t: a: one\ntwo`, "template t: b: three (stopped by a signal; nothing written)"}},
+		{"joined", errors.Join(errors.New("write x: disk full"), pe),
+			[]string{"write x: disk full", `template t: a: one\ntwo`, "template t: b: three"}},
+		{"plain with a newline", errors.New("read \"a\nb\": gone"), []string{"read \"a\nb\": gone"}},
+	} {
+		got := errorLines(tc.err)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s: errorLines (-want +got):\n%s", tc.name, diff)
+		}
 	}
 }
