@@ -103,7 +103,7 @@ func TestNoForgedLines(t *testing.T) {
 		{name: "template path", args: []string{"--template", filepath.Join("missing", payload)}},
 		{name: "s3 source", args: []string{"--template", "s3://bucket/" + payload + "?versionId="}},
 		{name: "unknown flag", args: []string{"--" + payload}},
-		{name: "out", args: []string{"--out", payload}},
+		{name: "out", args: []string{"--out", "$DIR/" + payload}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -117,7 +117,9 @@ func TestNoForgedLines(t *testing.T) {
 				t.Fatal(err)
 			}
 			args := []string{"ecsrender", "render", "--offline", "--no-appspec", "--template", tp, "--out", filepath.Join(dir, "out")}
-			args = append(args, tc.args...)
+			for _, a := range tc.args {
+				args = append(args, strings.Replace(a, "$DIR", dir, 1))
+			}
 			if tc.name == "container flag" {
 				args = slicesDelete(args, "--no-appspec")
 			}
