@@ -55,18 +55,24 @@ func FuzzAppSpec(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	td, err := render.ParseJSON([]byte(`{"family":"f","containerDefinitions":[` +
+		`{"name":"web","image":"nginx","portMappings":[{"containerPort":80},{"containerPort":8080}]},` +
+		`{"name":"sidecar","image":"envoy"}]}`))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, doc string) {
 		data := render.TemplateData{Vars: map[string]string{"port": "8080"}, Context: context.Background()}
+		// Against the task definition, as a render checks it: an AppSpec
+		// accepted there fronts a container and port the task maps.
+		if as, err := render.ParseAppSpec([]byte(doc), data, td); err != nil {
+			checkAppSpecError(t, err)
+		} else if name, port := as.Container(); name != "web" || port != 80 && port != 8080 {
+			t.Fatalf("ParseAppSpec accepted container %q port %d, which the task does not map", name, port)
+		}
 		as, err := render.ParseAppSpec([]byte(doc), data, nil)
 		if err != nil {
-			if !render.IsInputError(err) {
-				t.Fatalf("ParseAppSpec: %v: want an input error", err)
-			}
-			for _, line := range strings.Split(err.Error(), "\n") {
-				if strings.ContainsFunc(line, unicode.IsControl) {
-					t.Fatalf("error line %q holds a raw control character", line)
-				}
-			}
+			checkAppSpecError(t, err)
 			return
 		}
 		if as == nil {
@@ -90,4 +96,17 @@ func FuzzAppSpec(f *testing.F) {
 			t.Fatalf("encode-parse changed the AppSpec (-parsed +reparsed):\n%s\n%s", diff, out)
 		}
 	})
+}
+
+// checkAppSpecError checks that err is an input error of clean lines.
+func checkAppSpecError(t *testing.T, err error) {
+	t.Helper()
+	if !render.IsInputError(err) {
+		t.Fatalf("ParseAppSpec: %v: want an input error", err)
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if strings.ContainsFunc(line, unicode.IsControl) {
+			t.Fatalf("error line %q holds a raw control character", line)
+		}
+	}
 }
