@@ -36,8 +36,10 @@ func FuzzParseImageRef(f *testing.F) {
 			if strings.ContainsAny(msg, "\n\r\x1b") {
 				t.Fatalf("error %q holds a raw control character", msg)
 			}
-			if len(msg) > 6*maxRefLen {
-				t.Fatalf("error of %d bytes for a reference of %d", len(msg), len(s))
+			// The message may quote the reference and up to two parts of
+			// it, each byte as at most 4 (\xff), plus its own words.
+			if limit := 12*min(len(s), maxRefLen) + 300; len(msg) > limit {
+				t.Fatalf("error of %d bytes for a reference of %d; want at most %d", len(msg), len(s), limit)
 			}
 			return
 		}
