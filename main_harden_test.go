@@ -21,8 +21,9 @@ func noEnv(string) (string, bool) { return "", false }
 
 // TestStdinNeverCloses: --timeout, and a signal (the run's context ending),
 // stop a read of stdin; nothing is written and the exit status is 1.
+// The tests that call run are not parallel: urfave/cli writes package
+// state (its help flag) while parsing, which the race detector reports.
 func TestStdinNeverCloses(t *testing.T) {
-	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		signal bool
@@ -32,7 +33,6 @@ func TestStdinNeverCloses(t *testing.T) {
 		{"signal", true, "error: read stdin: stopped: context canceled (stopped by a signal; nothing written)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			// A real pipe whose writer stays open: a read of it blocks in
 			// the kernel until the test ends.
 			stdin, w, err := os.Pipe()
@@ -68,7 +68,6 @@ func TestStdinNeverCloses(t *testing.T) {
 // sequence into every piece of input that a message echoes, and checks
 // that stderr holds no raw control byte and no line that the input made.
 func TestNoForgedLines(t *testing.T) {
-	t.Parallel()
 	const payload = "x\nerror: FORGED\r\x1b[31m\u2028"
 	js := func(s string) string { // s as the inside of a JSON string
 		b, _ := json.Marshal(s)
@@ -106,7 +105,6 @@ func TestNoForgedLines(t *testing.T) {
 		{name: "out", args: []string{"--out", "$DIR/" + payload}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			dir := t.TempDir()
 			tp := filepath.Join(dir, "taskdef.json")
 			template := tc.template

@@ -14,7 +14,6 @@ import (
 // TestFIFOSource gives a FIFO with no writer as --template and as
 // --appspec: opening one for reading would wait for a writer for ever.
 func TestFIFOSource(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo.json")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -37,7 +36,6 @@ func TestFIFOSource(t *testing.T) {
 			"error: --appspec /dev/zero: a character device, not a regular file; give a file, - for stdin, or s3://BUCKET/KEY\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			out := filepath.Join(t.TempDir(), "out")
 			args := append([]string{"ecsrender", "render", "--offline", "--out", out}, tc.args...)
 			var stdout, stderr bytes.Buffer
