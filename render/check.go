@@ -198,12 +198,12 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 	}
 }
 
-// MissingContainerProblems returns the problems of a document that has no
+// missingContainerProblems returns the problems of a document that has no
 // containerDefinitions array, or nil when it has one. Render asks before
 // it sets images: a misspelt "containerDefinition" would otherwise be
 // reported as the follow-on "--image web: no container named web", and
 // the real mistake, with its did-you-mean, never shown.
-func MissingContainerProblems(td *Node) []Problem {
+func missingContainerProblems(td *Node) []Problem {
 	if td == nil || td.Kind != Object {
 		return nil
 	}

@@ -176,8 +176,8 @@ func TestMisspeltContainerDefinitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := MissingContainerProblems(td); got != nil {
-		t.Errorf("MissingContainerProblems with an empty array = %q, want nil", got)
+	if got := missingContainerProblems(td); got != nil {
+		t.Errorf("missingContainerProblems with an empty array = %q, want nil", got)
 	}
 }
 

@@ -126,7 +126,7 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		notices = append(notices, object+": "+notice)
 	}
 
-	if problems := MissingContainerProblems(td); len(problems) > 0 {
+	if problems := missingContainerProblems(td); len(problems) > 0 {
 		return nil, &ProblemsError{Object: object, Problems: problems}
 	}
 	containers := containerIndex(td)

@@ -82,10 +82,10 @@ func stdinStopped(cause error) error {
 	return fmt.Errorf("read stdin: stopped: %w", cause)
 }
 
-// loadFile reads a regular file. It opens with O_NONBLOCK so that a FIFO
-// with no writer (put in place after the stat) does not block the open
-// itself, and refuses anything but a regular file before reading a byte: a FIFO may never end, a device
-// such as /dev/zero never does, and neither has a size to check.
+// loadFile reads a regular file, and refuses anything else before reading
+// a byte: a FIFO may never end, a device such as /dev/zero never does, and
+// neither has a size to check. It opens with O_NONBLOCK so that a FIFO
+// with no writer (put in place after the stat) does not block the open.
 func loadFile(src ref.Source) ([]byte, error) {
 	// Stat before opening too: opening a device can have effects of its
 	// own (a tape rewinds, a watchdog starts), so one is never opened.
