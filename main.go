@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -64,8 +65,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintln(stderr, "error: "+line)
+	for _, line := range errorLines(err) {
+		printLine(stderr, "error: ", line)
 	}
 	var ue usageError
 	if errors.As(err, &ue) || render.IsInputError(err) {
@@ -199,7 +200,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 		return err
 	}
 	if note != "" {
-		fmt.Fprintln(stderr, "note: "+note)
+		printLine(stderr, "note: ", note)
 	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout")+c.Duration("wait-for-image"))
 	defer cancel()
@@ -212,7 +213,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 			Region:       c.String("region"),
 			WaitForImage: c.Duration("wait-for-image"),
 			Stdin:        stdin,
-			Progress:     func(msg string) { fmt.Fprintln(stderr, "note: "+msg) },
+			Progress:     func(msg string) { printLine(stderr, "note: ", msg) },
 			Verify:       opts.Verify,
 		})
 		if err != nil {
@@ -221,18 +222,18 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	}
 	res, err := render.Render(ctx, opts, deps)
 	if err != nil {
-		err = flagError(err)
+		err = sourceFlagError(flagError(err), opts)
 		if c.Context.Err() != nil {
 			return fmt.Errorf("%w (stopped by a signal; nothing written)", err)
 		}
 		return err
 	}
 	for _, n := range res.Notices {
-		fmt.Fprintln(stderr, "note: "+n)
+		printLine(stderr, "note: ", n)
 	}
 	printChanges(stderr, opts.Target, res.Changes)
 	for _, w := range res.Warnings {
-		fmt.Fprintln(stderr, "warning: "+w.String())
+		printLine(stderr, "warning: ", w.String())
 	}
 	files, err := artifacts.Encode(res)
 	if err != nil {
@@ -250,7 +251,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 		return err
 	}
 	for _, f := range files {
-		fmt.Fprintln(stdout, "wrote "+filepath.Join(dir, f.Name))
+		printLine(stdout, "wrote ", filepath.Join(dir, f.Name))
 	}
 	return nil
 }
@@ -276,7 +277,7 @@ func renderOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (rende
 	for _, i := range byName(imagePairs) {
 		r, err := ref.ParseImageRef(imagePairs[i].value)
 		if err != nil {
-			return render.Options{}, usageError{fmt.Errorf("--image %s: %w", imagePairs[i].name, err)}
+			return render.Options{}, usageError{fmt.Errorf("--image %s: %w", ref.QuoteIfNeeded(imagePairs[i].name), err)}
 		}
 		images[i].Ref = r
 	}
@@ -382,9 +383,9 @@ func printChanges(w io.Writer, t *render.VerifyTarget, changes []string) {
 	if t == nil || len(changes) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "changes: what this deploy changes in the task definition that service %q in cluster %q runs now:\n", t.Service, t.Cluster)
+	printLine(w, "changes: ", fmt.Sprintf("what this deploy changes in the task definition that service %q in cluster %q runs now:", t.Service, t.Cluster))
 	for _, ch := range changes {
-		fmt.Fprintln(w, "change: "+ch)
+		printLine(w, "change: ", ch)
 	}
 }
 
@@ -434,7 +435,7 @@ func parsePairs(flag, form string, values []string, emptyValue bool) ([]pair, er
 			return nil, usageError{fmt.Errorf("%s %q: want %s", flag, v, form)}
 		}
 		if seen[name] {
-			return nil, usageError{fmt.Errorf("%s %s: given twice", flag, name)}
+			return nil, usageError{fmt.Errorf("%s %s: given twice", flag, ref.QuoteIfNeeded(name))}
 		}
 		seen[name] = true
 		out = append(out, pair{name, val})
@@ -460,6 +461,100 @@ func flagError(err error) error {
 		return fmt.Errorf("--%w", oe)
 	}
 	return err
+}
+
+// printLine is how every line of output is written: prefix, then msg with
+// its control characters escaped (render.EscapeControl), so that no input
+// quoted in a message can start a line of its own in a build log (a forged
+// "error:") or reach a terminal as an escape sequence.
+// A line longer than maxLineBytes is cut: a message quoting a megabyte
+// key or value helps no one and can choke a log viewer.
+func printLine(w io.Writer, prefix, msg string) {
+	msg = render.EscapeControl(msg)
+	if len(msg) > maxLineBytes {
+		cut := maxLineBytes
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = fmt.Sprintf("%s... (%d more bytes)", msg[:cut], len(msg)-cut)
+	}
+	fmt.Fprintln(w, prefix+msg)
+}
+
+// maxLineBytes bounds one printed line; real messages are a few hundred
+// bytes.
+const maxLineBytes = 4096
+
+// errorLines splits an error into the lines it means: one per problem of a
+// *render.ProblemsError (whose lines are escaped, so its line breaks are
+// its own), one per error of an errors.Join, and one for anything else, in
+// which a line break can only have come from input and is escaped.
+func errorLines(err error) []string {
+	msg := err.Error()
+	// Only a join whose message is its errors' messages, one a line, as
+	// errors.Join writes it: other errors unwrap to several causes while
+	// saying one thing.
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var msgs []string
+		for _, e := range j.Unwrap() {
+			msgs = append(msgs, e.Error())
+		}
+		if msg == strings.Join(msgs, "\n") {
+			var lines []string
+			for _, e := range j.Unwrap() {
+				lines = append(lines, errorLines(e)...)
+			}
+			return lines
+		}
+	}
+	// A manifest run's failures: each service's own lines, named.
+	var se *render.ServicesError
+	if errors.As(err, &se) {
+		if i := strings.Index(msg, se.Error()); i >= 0 {
+			var lines []string
+			for _, f := range se.Failures {
+				for _, line := range errorLines(f.Err) {
+					lines = append(lines, fmt.Sprintf("service %q: %s", f.Name, line))
+				}
+			}
+			lines[0] = render.EscapeControl(msg[:i]) + lines[0]
+			lines[len(lines)-1] += render.EscapeControl(msg[i+len(se.Error()):])
+			return lines
+		}
+	}
+	var me *render.ManifestError
+	if errors.As(err, &me) {
+		inner := me.Error()
+		if i := strings.Index(msg, inner); i >= 0 {
+			lines := me.Lines()
+			lines[0] = render.EscapeControl(msg[:i]) + lines[0]
+			lines[len(lines)-1] += render.EscapeControl(msg[i+len(inner):])
+			return lines
+		}
+	}
+	var pe *render.ProblemsError
+	if errors.As(err, &pe) {
+		// A wrapper may add text before or after the problems.
+		inner := pe.Error()
+		if i := strings.Index(msg, inner); i >= 0 {
+			return strings.Split(render.EscapeControl(msg[:i])+inner+render.EscapeControl(msg[i+len(inner):]), "\n")
+		}
+	}
+	return []string{msg}
+}
+
+// sourceFlagError names the flag of a local source that is not a regular
+// file: "--template /dev/zero: a character device, not a regular file".
+func sourceFlagError(err error, o render.Options) error {
+	var nr *render.NotRegularFileError
+	if !errors.As(err, &nr) {
+		return err
+	}
+	flag := "--template"
+	if o.AppSpecTemplate != nil && nr.Src == *o.AppSpecTemplate && nr.Src != o.Template {
+		flag = "--appspec"
+	}
+	return &render.InputError{Err: fmt.Errorf("%s %v: %s", flag, nr.Src, nr.Reason())}
 }
 
 func versionString() string {

@@ -65,7 +65,7 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 			Region:       c.String("region"),
 			WaitForImage: c.Duration("wait-for-image"),
 			Stdin:        stdin,
-			Progress:     func(msg string) { fmt.Fprintln(stderr, "note: "+msg) },
+			Progress:     func(msg string) { printLine(stderr, "note: ", msg) },
 			Verify:       o.Verify,
 		})
 		if err != nil {
@@ -83,16 +83,16 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 	var files []artifacts.File
 	for _, s := range results {
 		for _, n := range s.Result.Notices {
-			fmt.Fprintf(stderr, "note: service %q: %s\n", s.Name, n)
+			printLine(stderr, "note: ", fmt.Sprintf("service %q: %s", s.Name, n))
 		}
 		if len(s.Result.Changes) > 0 {
-			fmt.Fprintf(stderr, "changes: service %q: what this deploy changes in the task definition its ECS service runs now:\n", s.Name)
+			printLine(stderr, "changes: ", fmt.Sprintf("service %q: what this deploy changes in the task definition its ECS service runs now:", s.Name))
 			for _, ch := range s.Result.Changes {
-				fmt.Fprintf(stderr, "change: service %q: %s\n", s.Name, ch)
+				printLine(stderr, "change: ", fmt.Sprintf("service %q: %s", s.Name, ch))
 			}
 		}
 		for _, w := range s.Result.Warnings {
-			fmt.Fprintf(stderr, "warning: service %q: %s\n", s.Name, w.String())
+			printLine(stderr, "warning: ", fmt.Sprintf("service %q: %s", s.Name, w.String()))
 		}
 		fs, err := artifacts.Encode(s.Result)
 		if err != nil {
@@ -119,7 +119,7 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 		return err
 	}
 	for _, f := range files {
-		fmt.Fprintln(stdout, "wrote "+path.Join(dir, f.Name))
+		printLine(stdout, "wrote ", path.Join(dir, f.Name))
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ func checkFilled(s string) error {
 		return errors.New("empty")
 	}
 	if m := ref.Leftover(s); m != "" {
-		return fmt.Errorf("unrendered placeholder %s", m)
+		return fmt.Errorf("unrendered placeholder %s", ref.QuoteIfNeeded(m))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // maxDocumentSize is the largest task definition ECS registers, measured on
@@ -174,6 +175,7 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 			c.errorf(path, "want a string, got %s", typeOf(n))
 			return
 		}
+		c.leftover(path, n.Str)
 		if s.Enum != nil && !slices.Contains(s.Enum, n.Str) {
 			if sug := suggest.Closest(n.Str, s.Enum); sug != "" {
 				c.errorf(path, "unknown value %q; did you mean %q?", n.Str, sug)
@@ -196,6 +198,22 @@ func (c *checker) walk(n *Node, s *Shape, path string) {
 	}
 }
 
+// missingContainerProblems returns the problems of a document that has no
+// containerDefinitions array, or nil when it has one. Render asks before
+// it sets images: a misspelt "containerDefinition" would otherwise be
+// reported as the follow-on "--image web: no container named web", and
+// the real mistake, with its did-you-mean, never shown.
+func missingContainerProblems(td *Node) []Problem {
+	if td == nil || td.Kind != Object {
+		return nil
+	}
+	if defs := td.Get("containerDefinitions"); defs != nil && defs.Kind == Array {
+		return nil
+	}
+	problems, _ := CheckTaskDefinition(td)
+	return problems
+}
+
 func (c *checker) unknownKey(path, key string, s *Shape) {
 	if sug := suggest.Closest(key, s.FieldNames()); sug != "" {
 		c.errorf(path, "unknown key; did you mean %q?", sug)
@@ -206,6 +224,56 @@ func (c *checker) unknownKey(path, key string, s *Shape) {
 		what = "a task definition"
 	}
 	c.errorf(path, "unknown key; not a field of %s", what)
+}
+
+// terraformLeftoverRE is a ${...} interpolation, which Terraform's
+// templatefile replaces and which stays in the document when the template
+// was uploaded as it is (aws_s3_object's source instead of content) or
+// the variable was escaped by mistake.
+var terraformLeftoverRE = regexp.MustCompile(`\$\{[^}]*\}`)
+
+// leftover warns about a ${...} that Terraform left in a string. It is a
+// warning, not an error: ECS takes the text as it is, and ${X} may be
+// meant literally. Shell commands are skipped, where ${VAR} is the
+// shell's own expansion. One warning per path, naming the first one.
+func (c *checker) leftover(path, s string) {
+	m := terraformLeftoverRE.FindString(s)
+	if m == "" || isShellCommand(path) {
+		return
+	}
+	c.warnf(path, "%q looks like Terraform interpolation left unrendered; render the template with templatefile (or write $%s in it for a literal ${)", m, EscapeControl(m))
+}
+
+// isShellCommand reports whether path is an item of a container's
+// command, entryPoint or healthCheck.command, where a shell expands ${X}.
+func isShellCommand(path string) bool {
+	i := strings.LastIndexByte(path, '[')
+	if i < 0 || !strings.HasSuffix(path, "]") {
+		return false
+	}
+	list := path[:i]
+	return strings.HasSuffix(list, ".command") || strings.HasSuffix(list, ".entryPoint")
+}
+
+// joinQuotedIfNeeded lists names from the document, each as written unless
+// it holds something that must be quoted to reach a log safely.
+func joinQuotedIfNeeded(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = ref.QuoteIfNeeded(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// misspelt reports whether the document has a top-level key that is a
+// likely misspelling of key (and so was reported with a did-you-mean).
+func (c *checker) misspelt(key string) bool {
+	for _, m := range c.td.Members {
+		if m.Key != key && suggest.Closest(m.Key, []string{key}) == key {
+			return true
+		}
+	}
+	return false
 }
 
 // typeOf names a value's type and, for a scalar, the value itself, so that
@@ -250,6 +318,9 @@ func (c *checker) rules() {
 	defs := td.Get("containerDefinitions")
 	var containers []container
 	switch {
+	case defs == nil && c.misspelt("containerDefinitions"):
+		// The unknown key's did-you-mean says it; "missing" would only
+		// draw the eye away from the typo.
 	case defs == nil:
 		c.errorf("containerDefinitions", "missing; want at least one container")
 	case defs.Kind == Array && len(defs.Items) == 0:
@@ -471,7 +542,7 @@ func (c *checker) references(containers []container, names []string) {
 		case ref.Str == self:
 			c.errorf(path, "container %q depends on itself", ref.Str)
 		case !slices.Contains(names, ref.Str):
-			c.errorf(path, "unknown container %q; containers: %s", ref.Str, strings.Join(names, ", "))
+			c.errorf(path, "unknown container %q; containers: %s", ref.Str, joinQuotedIfNeeded(names))
 		}
 	}
 	var volumes []string
@@ -502,7 +573,7 @@ func (c *checker) references(containers []container, names []string) {
 				c.errorf(joinPath(path, "sourceVolume"), "unknown volume %q; the task declares no volumes", n.Str)
 				return
 			}
-			c.errorf(joinPath(path, "sourceVolume"), "unknown volume %q; volumes: %s", n.Str, strings.Join(volumes, ", "))
+			c.errorf(joinPath(path, "sourceVolume"), "unknown volume %q; volumes: %s", n.Str, joinQuotedIfNeeded(volumes))
 		})
 	}
 	if pc := c.td.Get("proxyConfiguration"); pc != nil && len(containers) > 0 {

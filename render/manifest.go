@@ -79,7 +79,11 @@ type ManifestProblem struct {
 }
 
 // Error returns one line per problem, at most maxProblemLines of them.
-func (e *ManifestError) Error() string {
+func (e *ManifestError) Error() string { return strings.Join(e.Lines(), "\n") }
+
+// Lines are Error's lines, each with its control characters escaped, so
+// that a printer can tell the lines apart from what the input held.
+func (e *ManifestError) Lines() []string {
 	ps := e.Problems
 	var more int
 	if len(ps) > maxProblemLines {
@@ -94,12 +98,12 @@ func (e *ManifestError) Error() string {
 		if p.Path != "" {
 			at += ": " + p.Path
 		}
-		lines = append(lines, at+": "+p.Msg)
+		lines = append(lines, EscapeControl(at+": "+p.Msg))
 	}
 	if more > 0 {
-		lines = append(lines, fmt.Sprintf("%s: and %d more problems", e.File, more))
+		lines = append(lines, EscapeControl(fmt.Sprintf("%s: and %d more problems", e.File, more)))
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 // ParseManifest reads a manifest. file names it in messages and is the

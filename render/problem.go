@@ -37,7 +37,9 @@ type ProblemsError struct {
 const maxProblemLines = 50
 
 // Error returns one line per problem, each naming the object, and at most
-// maxProblemLines of them.
+// maxProblemLines of them. Each line is escaped (EscapeControl), so the
+// line breaks between problems are the only ones: a key or a value that
+// holds a newline cannot add a line of its own to a build log.
 func (e *ProblemsError) Error() string {
 	ps := e.Problems
 	var more int
@@ -46,10 +48,10 @@ func (e *ProblemsError) Error() string {
 	}
 	lines := make([]string, 0, len(ps)+1)
 	for _, p := range ps {
-		lines = append(lines, e.Object+": "+p.String())
+		lines = append(lines, EscapeControl(e.Object+": "+p.String()))
 	}
 	if more > 0 {
-		lines = append(lines, fmt.Sprintf("%s: and %d more problems", e.Object, more))
+		lines = append(lines, EscapeControl(fmt.Sprintf("%s: and %d more problems", e.Object, more)))
 	}
 	return strings.Join(lines, "\n")
 }

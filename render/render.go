@@ -193,6 +193,9 @@ func Render(ctx context.Context, o Options, d Deps) (*Result, error) {
 		notices = append(notices, object+": "+notice)
 	}
 
+	if problems := missingContainerProblems(td); len(problems) > 0 {
+		return nil, &ProblemsError{Object: object, Problems: problems}
+	}
 	containers := containerIndex(td)
 	if err := setImages(containers, o.Images, o.Placeholders); err != nil {
 		return nil, err
@@ -459,7 +462,7 @@ func unwrapDescribeOutput(td *Node) (*Node, string, error) {
 		if tags := td.Get("tags"); tags != nil {
 			inner.Set("tags", tags)
 		} else if len(present) == 2 {
-			return nil, "", fmt.Errorf("want a task definition, got an object with taskDefinition and %s", otherKey(NewObject(present...), "taskDefinition"))
+			return nil, "", fmt.Errorf("want a task definition, got an object with taskDefinition and %s", ref.QuoteIfNeeded(otherKey(NewObject(present...), "taskDefinition")))
 		}
 		td = inner
 		dropped = append(dropped, "the taskDefinition wrapper")

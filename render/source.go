@@ -29,14 +29,17 @@ type LocalLoader struct {
 	Stdin io.Reader
 }
 
-// Load reads a file or stdin.
-func (l LocalLoader) Load(_ context.Context, src ref.Source) ([]byte, error) {
+// Load reads a file or stdin. Neither may outlast ctx: a file must be a
+// regular file (a FIFO or a device could block or never end), and stdin
+// is given up when ctx is done, since a pipe that never closes or a
+// terminal has no size and no end of its own.
+func (l LocalLoader) Load(ctx context.Context, src ref.Source) ([]byte, error) {
 	switch src.Kind {
 	case ref.SourceStdin:
 		if l.Stdin == nil {
 			return nil, errors.New("read stdin: no standard input")
 		}
-		return ReadSource(l.Stdin, src, -1)
+		return readStdin(ctx, l.Stdin, src)
 	case ref.SourceS3:
 		return nil, inputErrorf("%v: --offline reads local files only", src)
 	case ref.SourceFile:
@@ -45,26 +48,103 @@ func (l LocalLoader) Load(_ context.Context, src ref.Source) ([]byte, error) {
 	return nil, fmt.Errorf("source %v: unknown kind %d", src, src.Kind)
 }
 
+// readStdin reads stdin in a goroutine so that the read can be abandoned:
+// a blocked read(2) on a pipe or a terminal cannot be interrupted, and
+// *os.File deadlines do not work on a descriptor the runtime did not open
+// non-blocking. The abandoned goroutine ends with the process, which exits
+// right after an error from here.
+func readStdin(ctx context.Context, r io.Reader, src ref.Source) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, stdinStopped(err)
+	}
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := ReadSource(r, src, -1)
+		done <- result{b, err}
+	}()
+	select {
+	case res := <-done:
+		return res.b, res.err
+	case <-ctx.Done():
+		return nil, stdinStopped(ctx.Err())
+	}
+}
+
+// stdinStopped says why stdin was given up, and what to check.
+func stdinStopped(cause error) error {
+	if errors.Is(cause, context.DeadlineExceeded) {
+		return fmt.Errorf("read stdin: not closed before the deadline (--timeout); stopped: %w", cause)
+	}
+	return fmt.Errorf("read stdin: stopped: %w", cause)
+}
+
+// loadFile reads a regular file, and refuses anything else before reading
+// a byte: a FIFO may never end, a device such as /dev/zero never does, and
+// neither has a size to check. It opens with O_NONBLOCK so that a FIFO
+// with no writer (put in place after the stat) does not block the open.
 func loadFile(src ref.Source) ([]byte, error) {
-	f, err := os.Open(src.Path)
+	// Stat before opening too: opening a device can have effects of its
+	// own (a tape rewinds, a watchdog starts), so one is never opened.
+	if fi, err := os.Stat(src.Path); err == nil && !fi.Mode().IsRegular() {
+		return nil, &InputError{Err: &NotRegularFileError{Src: src, What: fileKind(fi.Mode())}}
+	}
+	// The open and fstat below still decide: the path may have changed
+	// since the stat.
+	f, err := openNonBlocking(src.Path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", src.Path, pathErrorCause(err))
+		return nil, fmt.Errorf("read %v: %w", src, pathErrorCause(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", src.Path, pathErrorCause(err))
+		return nil, fmt.Errorf("read %v: %w", src, pathErrorCause(err))
 	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("read %s: is a directory, not a template file", src.Path)
+	if !fi.Mode().IsRegular() {
+		// An input error: only the user can fix the path they gave.
+		return nil, &InputError{Err: &NotRegularFileError{Src: src, What: fileKind(fi.Mode())}}
 	}
-	// Only regular files have a meaningful size; a FIFO or /dev/stdin says 0
-	// and is caught by the limited read instead.
-	size := int64(-1)
-	if fi.Mode().IsRegular() {
-		size = fi.Size()
+	return ReadSource(f, src, fi.Size())
+}
+
+// NotRegularFileError is a local source that is not a regular file: a
+// FIFO, a device or a socket, which could block or never end. Its Src lets
+// the CLI name the flag that gave the path.
+type NotRegularFileError struct {
+	Src ref.Source
+	// What is the kind of file, e.g. "a character device".
+	What string
+}
+
+// Error returns "read PATH: a character device, not a regular file; ...".
+func (e *NotRegularFileError) Error() string {
+	return fmt.Sprintf("read %v: %s", e.Src, e.Reason())
+}
+
+// Reason is the message without the path, for a caller that names the
+// source its own way.
+func (e *NotRegularFileError) Reason() string {
+	return e.What + ", not a regular file; give a file, - for stdin, or s3://BUCKET/KEY"
+}
+
+// fileKind names a file mode that is not a regular file or a directory.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
 	}
-	return ReadSource(f, src, size)
+	return "a special file"
 }
 
 // pathErrorCause drops the *os.PathError's operation and path: the caller

@@ -53,7 +53,7 @@ func TestLoadFile(t *testing.T) {
 		{overByOne, overByOne + " is 1048577 bytes; the limit is 1 MiB", true},
 		{big, big + " is 3.2 MiB; the limit is 1 MiB", true},
 		{missing, "read " + missing + ": no such file or directory", false},
-		{dir, "read " + dir + ": is a directory, not a template file", false},
+		{dir, "read " + dir + ": a directory, not a regular file; give a file, - for stdin, or s3://BUCKET/KEY", true},
 	} {
 		_, err := l.Load(context.Background(), ref.Source{Kind: ref.SourceFile, Path: tc.path})
 		checkErr(t, err, tc.want)

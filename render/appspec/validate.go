@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // Shapes of the IDs an AppSpec holds. They are checked here, not left to
@@ -145,7 +146,7 @@ func Validate(a *AppSpec, s *Sites, containers []Container) []Violation {
 				add(site.Name, Violation{want: "a capacity provider name of letters, digits, _ and -", got: item.CapacityProvider})
 			}
 			if seenProvider[item.CapacityProvider] {
-				add(site.Name, Violation{msg: item.CapacityProvider + " given twice"})
+				add(site.Name, Violation{msg: ref.QuoteIfNeeded(item.CapacityProvider) + " given twice"})
 			}
 			seenProvider[item.CapacityProvider] = true
 		}
@@ -172,7 +173,7 @@ func Validate(a *AppSpec, s *Sites, containers []Container) []Violation {
 			add(site.Function, Violation{want: "a Lambda function name or ARN", optionWant: "a Lambda function name or ARN after the =", got: h.Function})
 		}
 		if seenHook[h.Event] {
-			add(site.Event, Violation{msg: h.Event + " given twice"})
+			add(site.Event, Violation{msg: ref.QuoteIfNeeded(h.Event) + " given twice"})
 		}
 		seenHook[h.Event] = true
 	}
@@ -185,6 +186,7 @@ func Validate(a *AppSpec, s *Sites, containers []Container) []Violation {
 // definition offers, since the usual mistake is a stale name or port
 // copied from another service.
 func checkContainer(containers []Container, name string, port int) string {
+	shown := ref.QuoteIfNeeded(name)
 	var names []string
 	for _, c := range containers {
 		if c.Name != name {
@@ -195,22 +197,22 @@ func checkContainer(containers []Container, name string, port int) string {
 			return ""
 		}
 		if len(c.Ports) == 0 {
-			return fmt.Sprintf("container %s maps no ports (portMappings[].containerPort)", name)
+			return fmt.Sprintf("container %s maps no ports (portMappings[].containerPort)", shown)
 		}
-		return fmt.Sprintf("container %s does not map port %d (it maps %s)", name, port, joinPorts(c.Ports))
+		return fmt.Sprintf("container %s does not map port %d (it maps %s)", shown, port, joinPorts(c.Ports))
 	}
 	if len(names) == 0 {
-		return fmt.Sprintf("no container %s: the task definition has no containers", name)
+		return fmt.Sprintf("no container %s: the task definition has no containers", shown)
 	}
 	items := make([]string, len(containers))
 	for i, c := range containers {
 		if len(c.Ports) == 0 {
-			items[i] = c.Name + " (no ports)"
+			items[i] = ref.QuoteIfNeeded(c.Name) + " (no ports)"
 		} else {
-			items[i] = c.Name + " (" + joinPorts(c.Ports) + ")"
+			items[i] = ref.QuoteIfNeeded(c.Name) + " (" + joinPorts(c.Ports) + ")"
 		}
 	}
-	return fmt.Sprintf("no container %s in the task definition (containers: %s)", name, strings.Join(items, ", "))
+	return fmt.Sprintf("no container %s in the task definition (containers: %s)", shown, strings.Join(items, ", "))
 }
 
 func joinPorts(ports []int) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -72,6 +73,25 @@ func digestHexLen(alg string) int {
 // repository.
 const maxNameLen = 255
 
+// maxRefLen is the longest reference that can be valid: a name, a tag of
+// 128 and a sha512 digest. A longer one is refused before it is parsed,
+// and its error quotes only its start, so that a megabyte "image" in a
+// template gives a line of a log, not a megabyte of one.
+const maxRefLen = maxNameLen + len(":") + 128 + len("@sha512:") + 128
+
+// quoteRef quotes a reference for an error message, cut after its first
+// 64 bytes when it is too long to be valid.
+func quoteRef(s string) string {
+	if len(s) <= maxRefLen {
+		return strconv.Quote(s)
+	}
+	cut := 64
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "..."
+}
+
 // ParseImageRef parses an image reference strictly, so that a typo fails
 // here with a clear message rather than at deploy time as an ECS
 // CannotPullContainerError.
@@ -80,7 +100,7 @@ const maxNameLen = 255
 func ParseImageRef(s string) (ImageRef, error) {
 	r, err := parseImageRef(s)
 	if err != nil {
-		return ImageRef{}, fmt.Errorf("image %q: %w", s, err)
+		return ImageRef{}, fmt.Errorf("image %s: %w", quoteRef(s), err)
 	}
 	return r, nil
 }
@@ -89,11 +109,14 @@ func parseImageRef(s string) (ImageRef, error) {
 	if s == "" {
 		return ImageRef{}, errors.New("empty reference")
 	}
+	if len(s) > maxRefLen {
+		return ImageRef{}, fmt.Errorf("reference is %d bytes, longer than any valid one (%d)", len(s), maxRefLen)
+	}
 	if strings.ContainsFunc(s, unicode.IsSpace) {
 		return ImageRef{}, errors.New("reference contains whitespace")
 	}
 	if p := Leftover(s); p != "" {
-		return ImageRef{}, fmt.Errorf("unrendered placeholder %s", p)
+		return ImageRef{}, fmt.Errorf("unrendered placeholder %s", QuoteIfNeeded(p))
 	}
 	if i := strings.Index(s, "://"); i >= 0 {
 		return ImageRef{}, fmt.Errorf("a reference has no scheme: drop %q", s[:i+3])

@@ -84,8 +84,13 @@ func parseS3(s string) (Source, error) {
 		// PathUnescape, not QueryUnescape: version ids hold "+" and "/",
 		// and a "+" must not become a space.
 		v, err := url.PathUnescape(value)
-		if err != nil || v == "" {
-			return Source{}, fmt.Errorf("source %q: empty or malformed versionId", s)
+		if err != nil {
+			return Source{}, fmt.Errorf("source %q: malformed versionId", s)
+		}
+		if v == "" {
+			// What Terraform writes for an unversioned bucket, whose
+			// aws_s3_object has an empty version_id.
+			return Source{}, fmt.Errorf("source %q: empty versionId: the bucket is probably not versioned (Terraform's aws_s3_object.version_id is empty then); enable it with aws_s3_bucket_versioning (and depends_on it in the aws_s3_object), or drop ?versionId=", s)
 		}
 		src.VersionID = v
 	}
@@ -120,7 +125,9 @@ func checkBucketName(b string) error {
 
 func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
 
-// String names the source the way errors and notices show it.
+// String names the source the way errors and notices show it: as
+// written, or quoted (QuoteIfNeeded) when a path or key holds a control
+// character that must not reach a log raw.
 func (s Source) String() string {
 	switch s.Kind {
 	case SourceStdin:
@@ -130,7 +137,7 @@ func (s Source) String() string {
 		if s.VersionID != "" {
 			u += "?versionId=" + s.VersionID
 		}
-		return u
+		return QuoteIfNeeded(u)
 	}
-	return s.Path
+	return QuoteIfNeeded(s.Path)
 }

@@ -65,9 +65,9 @@ func TestParseSourceInvalid(t *testing.T) {
 		{"s3://bucket/key?version=v", `source "s3://bucket/key?version=v": unknown query parameter "version": only versionId is allowed`},
 		{"s3://bucket/key?versionId=v&x=1", `source "s3://bucket/key?versionId=v&x=1": unknown query parameter "x": only versionId is allowed`},
 		{"s3://bucket/key?versionId=a&versionId=b", `source "s3://bucket/key?versionId=a&versionId=b": versionId given twice`},
-		{"s3://bucket/key?versionId=", `source "s3://bucket/key?versionId=": empty or malformed versionId`},
-		{"s3://bucket/key?versionId", `source "s3://bucket/key?versionId": empty or malformed versionId`},
-		{"s3://bucket/key?versionId=%zz", `source "s3://bucket/key?versionId=%zz": empty or malformed versionId`},
+		{"s3://bucket/key?versionId=", `source "s3://bucket/key?versionId=": empty versionId: the bucket is probably not versioned (Terraform's aws_s3_object.version_id is empty then); enable it with aws_s3_bucket_versioning (and depends_on it in the aws_s3_object), or drop ?versionId=`},
+		{"s3://bucket/key?versionId", `source "s3://bucket/key?versionId": empty versionId: the bucket is probably not versioned (Terraform's aws_s3_object.version_id is empty then); enable it with aws_s3_bucket_versioning (and depends_on it in the aws_s3_object), or drop ?versionId=`},
+		{"s3://bucket/key?versionId=%zz", `source "s3://bucket/key?versionId=%zz": malformed versionId`},
 		{"s3://bucket/key?", `source "s3://bucket/key?": unknown query parameter "": only versionId is allowed`},
 		{"s3://bucket/" + strings.Repeat("k", 1025), `source "s3://bucket/` + strings.Repeat("k", 1025) + `": key is 1025 bytes; S3 allows 1024`},
 	} {

@@ -3,6 +3,7 @@ package ref
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 )
 
 // tokenRE is the form of a CodeDeploy placeholder token, the TOKEN of
@@ -34,3 +35,14 @@ var leftoverRE = regexp.MustCompile(`\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(
 
 // Leftover returns the first unrendered template text in s, or "".
 func Leftover(s string) string { return leftoverRE.FindString(s) }
+
+// QuoteIfNeeded returns s as written when it is printable text without a
+// quote or backslash, and quoted (%q) otherwise: messages show leftovers
+// such as ${IMAGE} bare, as a user wrote them, but one that holds a
+// newline or an escape sequence must not reach a log raw.
+func QuoteIfNeeded(s string) string {
+	if q := strconv.Quote(s); q[1:len(q)-1] != s {
+		return q
+	}
+	return s
+}
