@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -339,10 +338,6 @@ func renderOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (rende
 	return o, nil
 }
 
-// clusterServiceRE is what ECS takes as a cluster or service name; an ARN
-// is taken too.
-var clusterServiceRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
-
 // verifyOptions reads --verify, --cluster and --service into o, and
 // returns a note when the service is not verified. --cluster and --service
 // are ignored with a note, not refused, offline or with --verify=false:
@@ -357,7 +352,7 @@ func verifyOptions(c *cli.Context, o *render.Options) (string, error) {
 		return "", usageError{fmt.Errorf("--service %q: give --cluster NAME too (both or neither)", service)}
 	}
 	for _, f := range []struct{ flag, value string }{{"cluster", cluster}, {"service", service}} {
-		if f.value != "" && !clusterServiceRE.MatchString(f.value) && !strings.HasPrefix(f.value, "arn:") {
+		if f.value != "" && !render.IsECSName(f.value) && !strings.HasPrefix(f.value, "arn:") {
 			return "", usageError{fmt.Errorf("--%s %q: want an ECS %s name (letters, digits, - and _, at most 255) or ARN", f.flag, f.value, f.flag)}
 		}
 	}

@@ -3,27 +3,61 @@ package render
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // These patterns are shape checks, not a registry of what exists: they are
 // loose where AWS adds values over time (partitions, regions) and strict
 // where a template mistake hides (an account that is not 12 digits).
+// They compile on first use (see lazyre): most runs need only a few.
 var (
-	partitionRE = regexp.MustCompile(`^aws(-[a-z]+){0,2}$`)
-	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	accountRE   = regexp.MustCompile(`^[0-9]{12}$`)
-	// IAM names and paths: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html
-	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	rolePathRE = regexp.MustCompile(`^([\w+=,.@-]+/)*$`)
+	partitionRE = lazyre.New(`^aws(-[a-z]+){0,2}$`)
+	regionRE    = lazyre.New(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	// IAM paths: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html
+	rolePathRE = lazyre.New(`^([\w+=,.@-]+/)*$`)
 	// SSM parameter names: letters, digits, . - _ and / for hierarchies.
-	ssmNameRE = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	ssmNameRE = lazyre.New(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
 	// Secrets Manager secret names: letters, digits and /_+=.@-.
-	secretNameRE = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
+	secretNameRE = lazyre.New(`^[A-Za-z0-9/_+=.@-]+$`)
 )
+
+// isAccount reports whether s is an AWS account ID, 12 ASCII digits.
+func isAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isRoleName reports whether s is an IAM role name: 1 to 64 ASCII letters,
+// digits and _+=,.@- (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html).
+// A loop rather than a regexp: a counted repetition such as {1,64} compiles
+// into hundreds of allocations.
+func isRoleName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !isAlnum(c) && !strings.ContainsRune("_+=,.@-", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// isAlnum reports whether c is an ASCII letter or digit.
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // arn is an Amazon Resource Name split into its fields.
 type arn struct {
@@ -50,7 +84,7 @@ func parseARN(s, service string, region bool) (arn, error) {
 		return a, fmt.Errorf("region %q is not a region name", a.region)
 	case !region && a.region != "":
 		return a, fmt.Errorf("%s arns have no region, got %q", a.service, a.region)
-	case !accountRE.MatchString(a.account):
+	case !isAccount(a.account):
 		return a, fmt.Errorf("account %q is not 12 digits", a.account)
 	case a.resource == "":
 		return a, errors.New("no resource")
@@ -79,7 +113,7 @@ func checkRole(s string) error {
 		return err
 	}
 	if !strings.HasPrefix(s, "arn:") {
-		if !roleNameRE.MatchString(s) {
+		if !isRoleName(s) {
 			return errors.New("not an arn, and a role name has 1 to 64 letters, digits or +=,.@_-")
 		}
 		return nil
@@ -93,7 +127,7 @@ func checkRole(s string) error {
 		return fmt.Errorf("resource %q is not role/NAME", a.resource)
 	}
 	i := strings.LastIndexByte(rest, '/')
-	if !rolePathRE.MatchString(rest[:i+1]) || !roleNameRE.MatchString(rest[i+1:]) {
+	if !rolePathRE.MatchString(rest[:i+1]) || !isRoleName(rest[i+1:]) {
 		return fmt.Errorf("%q is not a role name", rest)
 	}
 	return nil

@@ -3,13 +3,13 @@ package render
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 
+	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
 	"github.com/ecsrender/ecsrender/render/ref"
 )
@@ -21,8 +21,21 @@ const maxDocumentSize = 64 << 10
 // maxContainers is the most containers one task definition may hold.
 const maxContainers = 10
 
-// nameRE is what ECS accepts for a family or a container name.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+// IsECSName reports whether s is what ECS accepts for a family, a
+// container, a cluster or a service name: 1 to 255 ASCII letters, digits,
+// _ and -. A loop rather than a regexp: ^[A-Za-z0-9_-]{1,255}$ compiles into some 3,300
+// allocations, which every run would pay for.
+func IsECSName(s string) bool {
+	if len(s) == 0 || len(s) > 255 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !isAlnum(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // CheckTaskDefinition checks a rendered RegisterTaskDefinition document
 // against the ECS API model and the rules ECS applies at registration, so
@@ -230,7 +243,7 @@ func (c *checker) unknownKey(path, key string, s *Shape) {
 // templatefile replaces and which stays in the document when the template
 // was uploaded as it is (aws_s3_object's source instead of content) or
 // the variable was escaped by mistake.
-var terraformLeftoverRE = regexp.MustCompile(`\$\{[^}]*\}`)
+var terraformLeftoverRE = lazyre.New(`\$\{[^}]*\}`)
 
 // leftover warns about a ${...} that Terraform left in a string. It is a
 // warning, not an error: ECS takes the text as it is, and ${X} may be
@@ -354,7 +367,7 @@ func (c *checker) checkName(path string, n *Node, what string) {
 	switch {
 	case n == nil:
 		c.errorf(path, "missing; want a %s name", what)
-	case n.Kind == String && !nameRE.MatchString(n.Str):
+	case n.Kind == String && !IsECSName(n.Str):
 		c.errorf(path, "invalid %s name %q; want 1 to 255 letters, digits, hyphens or underscores", what, n.Str)
 	}
 }

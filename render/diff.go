@@ -2,11 +2,12 @@ package render
 
 import (
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
 // diffChange is one difference between the running task definition and
@@ -363,7 +364,7 @@ func diffShowTo(b *strings.Builder, n *Node) {
 
 // diffPlainRE is a key or name that goes into a path as it is; anything
 // else is quoted, so that a path cannot carry a newline or a fake "->".
-var diffPlainRE = regexp.MustCompile(`^[A-Za-z0-9_./@:+=-]+$`)
+var diffPlainRE = lazyre.New(`^[A-Za-z0-9_./@:+=-]+$`)
 
 func diffName(s string) string {
 	if diffPlainRE.MatchString(s) && !strings.Contains(s, "->") {
@@ -492,7 +493,7 @@ func diffCopy(n *Node) *Node {
 }
 
 // diffUnitRE is a task-level cpu or memory amount with an optional unit.
-var diffUnitRE = regexp.MustCompile(`^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$`)
+var diffUnitRE = lazyre.New(`^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$`)
 
 // diffUnits reads task-level cpu ("1 vCPU") or memory ("2 GB") the way
 // ECS stores it, in CPU units or MiB: DescribeTaskDefinition returns

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,9 +54,10 @@ var manifestServiceKeys = []string{
 	"capacity-providers", "hooks",
 }
 
-// manifestNameRE is what a service name may be: it becomes a directory
-// name and a CodeBuild identifier, so nothing that needs quoting anywhere.
-var manifestNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+// isServiceName reports whether name may name a service: it becomes a
+// directory name and a CodeBuild identifier, so nothing that needs quoting
+// anywhere, and at most 128 characters.
+func isServiceName(name string) bool { return len(name) <= 128 && IsECSName(name) }
 
 // ManifestError is a manifest that is not valid. Every problem is listed,
 // each as FILE:LINE: PATH: MESSAGE, like the errors of a template.
@@ -395,7 +395,7 @@ func (p *manifestParser) service(n *yaml.Node, path string) (ManifestService, bo
 	if v, ok := keys["name"]; !ok {
 		p.problem(n, path, "no name; every service needs one ([A-Za-z0-9_-]+)")
 	} else if name, ok := p.str(v, path+".name"); ok {
-		if !manifestNameRE.MatchString(name) {
+		if !isServiceName(name) {
 			p.problem(v, path+".name", "%s: want letters, digits, _ and - only (at most 128): it names the service's directory", quoteIfNeeded(name))
 		} else {
 			s.Name = name

@@ -360,26 +360,6 @@ func ExampleRender() {
 	// load balancer: web 80
 }
 
-// BenchmarkRender renders the Rails sample offline: parse, evaluate,
-// check, build the AppSpec. It is the CPU cost of one service per run.
-func BenchmarkRender(b *testing.B) {
-	o := Options{
-		Template:  ref.Source{Kind: ref.SourceFile, Path: filepath.Join("..", "testdata", "rails", "taskdef.json")},
-		Images:    images("app=123456789012.dkr.ecr.us-east-1.amazonaws.com/prd-rails:v1.4.2"),
-		Variables: map[string]string{"web_concurrency": "2", "stop_timeout": "30"},
-		AppSpec: appspec.Options{
-			Container: "nginx:80",
-		},
-	}
-	d := Deps{Loader: LocalLoader{}}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Render(context.Background(), o, d); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // BenchmarkRenderResolved adds ECR resolution of both images through a
 // fake ECR, shared across iterations as one run's resolver is shared by
 // its services: after the first, lookups come from the cache.

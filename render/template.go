@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"text/template/parse"
 	"unicode"
 
+	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
 )
 
@@ -75,7 +75,7 @@ var (
 // AWS_ACCESS_KEY and AWS_SECRET_KEY are aliases the SDKs still read. The
 // match ignores case: on Windows build hosts aws_secret_access_key reads
 // the same variable.
-var credentialEnv = regexp.MustCompile(`(?i)^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY|AWS_SECRET_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_CREDENTIALS_.*|AWS_CONTAINER_AUTHORIZATION_TOKEN.*|AWS_WEB_IDENTITY_TOKEN_FILE)$`)
+var credentialEnv = lazyre.New(`(?i)^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY|AWS_SECRET_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_CREDENTIALS_.*|AWS_CONTAINER_AUTHORIZATION_TOKEN.*|AWS_WEB_IDENTITY_TOKEN_FILE)$`)
 
 // evaluator renders the template actions of one document, string by string,
 // and collects every problem rather than stopping at the first, so that a
@@ -384,7 +384,7 @@ func allowedEnv(name string) error {
 
 // plainName matches what may be echoed in a message unquoted: a name that
 // cannot hold a newline, an escape or a space.
-var plainName = regexp.MustCompile(`^[A-Za-z0-9_.=-]+$`)
+var plainName = lazyre.New(`^[A-Za-z0-9_.=-]+$`)
 
 // quoteIfNeeded gives s as written when it is a plain name, and quoted
 // otherwise, so that input echoed in a message cannot forge a log line.

@@ -3,15 +3,16 @@ package render
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
 // unitRE matches a task-level cpu or memory string: a decimal amount with an
 // optional unit. ECS documents "1024", "1 vCPU", "1GB" and ".5 GB" as
 // accepted forms and matches the unit case-insensitively.
-var unitRE = regexp.MustCompile(`^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$`)
+var unitRE = lazyre.New(`^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$`)
 
 // parseTaskCPU returns task-level cpu in CPU units (1024 to a vCPU). It takes
 // a JSON number, or a string holding units ("1024") or vCPUs ("1 vcpu",

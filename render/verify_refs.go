@@ -1,9 +1,10 @@
 package render
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
 // verifyKind is the kind of resource a reference points at.
@@ -208,7 +209,7 @@ func splitARN(s string) (verifyARN, bool) {
 }
 
 // verifyECRHostRE matches a private ECR registry and captures its account.
-var verifyECRHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/`)
+var verifyECRHostRE = lazyre.New(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/`)
 
 // ecrImageAccount reports whether image is in a private ECR registry, the
 // only place PlatformLookup can read, and the account that owns it.

@@ -2,11 +2,11 @@ package appspec
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
 	"github.com/ecsrender/ecsrender/render/ref"
 )
@@ -15,13 +15,28 @@ import (
 // CodeDeploy, because an unrendered ${SUBNET} would otherwise only fail
 // halfway through a deployment.
 var (
-	subnetRE        = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
-	securityGroupRE = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
-	platformRE      = regexp.MustCompile(`^(LATEST|[0-9]+\.[0-9]+\.[0-9]+)$`)
-	providerRE      = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+	subnetRE        = lazyre.New(`^subnet-[0-9a-f]{8,17}$`)
+	securityGroupRE = lazyre.New(`^sg-[0-9a-f]{8,17}$`)
+	platformRE      = lazyre.New(`^(LATEST|[0-9]+\.[0-9]+\.[0-9]+)$`)
 	// A Lambda function name with an optional version or alias, or its ARN.
-	functionRE = regexp.MustCompile(`^(arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$`)
+	functionRE = lazyre.New(`^(arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$`)
 )
+
+// isProviderName reports whether s is a capacity provider name: 1 to 255
+// ASCII letters, digits, _ and -. A loop rather than the regexp
+// ^[A-Za-z0-9_-]{1,255}$, which compiles into some 3,300 allocations.
+func isProviderName(s string) bool {
+	if len(s) == 0 || len(s) > 255 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Site is where a value of an AppSpec came from, so that a problem with it
 // is told in the terms of its source: an option (Option and Value, as
@@ -142,7 +157,7 @@ func Validate(a *AppSpec, s *Sites, containers []Container) []Violation {
 	for i, site := range s.CapacityProviders {
 		item := props.CapacityProviderStrategy[i]
 		if site.Name != nil {
-			if !providerRE.MatchString(item.CapacityProvider) {
+			if !isProviderName(item.CapacityProvider) {
 				add(site.Name, Violation{want: "a capacity provider name of letters, digits, _ and -", got: item.CapacityProvider})
 			}
 			if seenProvider[item.CapacityProvider] {

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
 // ImageRef is a parsed container image reference, as written in a task
@@ -45,15 +46,30 @@ type ECRRegistry struct {
 // The grammar follows github.com/distribution/reference, the one Docker,
 // containerd and ECS agree on.
 var (
-	pathComponentRE   = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	tagRE             = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	domainComponentRE = regexp.MustCompile(`^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$`)
-	portRE            = regexp.MustCompile(`^[0-9]+$`)
+	pathComponentRE   = lazyre.New(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+	domainComponentRE = lazyre.New(`^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$`)
+	portRE            = lazyre.New(`^[0-9]+$`)
 	// ecrHostRE matches ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]
 	// and the dual-stack ACCOUNT.dkr-ecr[-fips].REGION.on.aws.
 	// The -fips hosts serve the same images as the plain ones.
-	ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.on\.aws)$`)
+	ecrHostRE = lazyre.New(`^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.on\.aws)$`)
 )
+
+// isTag reports whether s is an image tag: an ASCII letter, digit or _,
+// then up to 127 letters, digits, _ . or -. A loop rather than the regexp
+// ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$, whose counted repetition compiles
+// into some 1,700 allocations that every image reference would wait for.
+func isTag(s string) bool {
+	if len(s) == 0 || len(s) > 128 || s[0] == '.' || s[0] == '-' {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !isLetterOrDigit(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // digestHexLen is the hex length of each digest algorithm that OCI
 // registers, or 0. ECR only produces sha256; sha512 is accepted because it
@@ -143,7 +159,7 @@ func parseImageRef(s string) (ImageRef, error) {
 		if r.Tag == "" {
 			return ImageRef{}, errors.New("empty tag after \":\"")
 		}
-		if !tagRE.MatchString(r.Tag) {
+		if !isTag(r.Tag) {
 			return ImageRef{}, fmt.Errorf("invalid tag %q: want a letter, digit or _ then up to 127 letters, digits, _ . or -", r.Tag)
 		}
 	}

@@ -2,17 +2,37 @@ package ref
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
+
+	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
-// tokenRE is the form of a CodeDeploy placeholder token, the TOKEN of
-// <TOKEN>, as CodeDeployToECS matches Image1ContainerName.
-var tokenRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+// isToken reports whether s has the form of a CodeDeploy placeholder token,
+// the TOKEN of <TOKEN>, as CodeDeployToECS matches Image1ContainerName:
+// 1 to 64 ASCII letters, digits and _. A loop rather than the regexp
+// ^[A-Za-z0-9_]{1,64}$, whose counted repetition compiles into hundreds of
+// allocations.
+func isToken(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !isLetterOrDigit(c) && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// isLetterOrDigit reports whether c is an ASCII letter or digit, either
+// case (isAlnum, for bucket names, is lower case only).
+func isLetterOrDigit(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // CheckToken checks a CodeDeploy placeholder token such as IMAGE1_NAME.
 func CheckToken(tok string) error {
-	if !tokenRE.MatchString(tok) {
+	if !isToken(tok) {
 		return fmt.Errorf("want a token of letters, digits and _ such as IMAGE1_NAME")
 	}
 	return nil
@@ -21,7 +41,7 @@ func CheckToken(tok string) error {
 // IsPlaceholder reports whether s is a CodeDeploy placeholder, <TOKEN>,
 // which CodeDeployToECS replaces with the image of imageDetail.json.
 func IsPlaceholder(s string) bool {
-	return len(s) > 2 && s[0] == '<' && s[len(s)-1] == '>' && tokenRE.MatchString(s[1:len(s)-1])
+	return len(s) > 2 && s[0] == '<' && s[len(s)-1] == '>' && isToken(s[1:len(s)-1])
 }
 
 // Placeholder returns the CodeDeploy placeholder <tok>.
@@ -31,7 +51,7 @@ func Placeholder(tok string) string { return "<" + tok + ">" }
 // still hold when something upstream did not render them: shell and
 // Terraform ${X}, the ECS agent's $$$X$$$, Go template actions and
 // angle-bracket tokens such as <IMAGE1_NAME> where no placeholder belongs.
-var leftoverRE = regexp.MustCompile(`\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(?:\$\$\$)?|<[^>]*>?`)
+var leftoverRE = lazyre.New(`\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(?:\$\$\$)?|<[^>]*>?`)
 
 // Leftover returns the first unrendered template text in s, or "".
 func Leftover(s string) string { return leftoverRE.FindString(s) }
