@@ -139,6 +139,8 @@ func flagGiven(c *cli.Context, name string) bool {
 		return slices.ContainsFunc(v, func(s string) bool { return s != "" })
 	case *cli.StringSlice:
 		return slices.ContainsFunc(v.Value(), func(s string) bool { return s != "" })
+	case cli.StringSlice: // what urfave/cli gives for a slice set from a variable
+		return slices.ContainsFunc(v.Value(), func(s string) bool { return s != "" })
 	}
 	return true
 }

@@ -196,7 +196,7 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 			}
 		}
 	}()
-	if err := fsys.writeTemps(dir, files, temps); err != nil {
+	if err := fsys.writeTemps(ctx, dir, files, temps); err != nil {
 		return err
 	}
 
@@ -253,6 +253,12 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 	}
 
 	for i, f := range files {
+		// Thousands of files (a manifest) take seconds: the run's
+		// deadline and signals still end it, and the rollback puts back
+		// what was there.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("write %q: stopped: %w", dir, err)
+		}
 		target := filepath.Join(dir, filepath.FromSlash(f.Name))
 		backup := ""
 		_, statErr := fsys.lstat(target)
@@ -445,13 +451,22 @@ func parallel(n int, f func(i int)) {
 
 // writeTemps writes every file with writeTemp and records each temporary
 // name in temps, even of a write that failed, so the caller removes them.
-// A single service's few files are written one by one, stopping at the
-// first failure; many (a manifest's services) with their syncs
+// It stops when ctx ends. A single service's few files are written one by
+// one, stopping at the first failure; many (a manifest's services) with their syncs
 // overlapping, no new one started after a failure. It returns the first
 // failure in files' order.
-func (fsys fsys) writeTemps(dir string, files []File, temps []string) error {
+func (fsys fsys) writeTemps(ctx context.Context, dir string, files []File, temps []string) error {
+	stopped := func() error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("write %q: stopped: %w", dir, err)
+		}
+		return nil
+	}
 	if len(files) <= maxParallelSyncs {
 		for i, f := range files {
+			if err := stopped(); err != nil {
+				return err
+			}
 			var err error
 			if temps[i], err = fsys.writeTemp(dir, f); err != nil {
 				return err
@@ -463,6 +478,10 @@ func (fsys fsys) writeTemps(dir string, files []File, temps []string) error {
 	var failed atomic.Bool
 	parallel(len(files), func(i int) {
 		if failed.Load() {
+			return
+		}
+		if errs[i] = stopped(); errs[i] != nil {
+			failed.Store(true)
 			return
 		}
 		if temps[i], errs[i] = fsys.writeTemp(dir, files[i]); errs[i] != nil {

@@ -772,3 +772,53 @@ func TestWriteSubdirectoryInTheWay(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteStopsWhenCancelled: a run stopped (its deadline, a signal)
+// while its files are written ends there, and the directory is as it was,
+// whether it was writing temporary files, one by one or many at once, or
+// already renaming them into place.
+func TestWriteStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	before := map[string]string{TaskDefFile: "old top", "s0/": "", "s0/" + TaskDefFile: "old s0"}
+	few := []File{{TaskDefFile, []byte("new top")}, {ImageDetailFile, []byte("new detail")}}
+	var many []File
+	for i := range 40 {
+		many = append(many, File{fmt.Sprintf("s%d/%s", i, TaskDefFile), []byte("new")})
+	}
+	tests := []struct {
+		name  string
+		files []File
+		fault func(f *fsys, cancel func())
+	}{
+		{"writing few", few, func(f *fsys, cancel func()) {
+			f.createTemp = func(dir, pattern string) (tempFile, error) { cancel(); return os.CreateTemp(dir, pattern) }
+		}},
+		{"writing many", many, func(f *fsys, cancel func()) {
+			f.createTemp = func(dir, pattern string) (tempFile, error) { cancel(); return os.CreateTemp(dir, pattern) }
+		}},
+		{"renaming", many, func(f *fsys, cancel func()) {
+			f.rename = func(old, new string) error { cancel(); return os.Rename(old, new) }
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			writeTree(t, dir, before)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f := osFS()
+			tt.fault(&f, cancel)
+			err := f.write(ctx, dir, tt.files)
+			if err == nil || !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want the write stopped", err)
+			}
+			if got, want := strings.ReplaceAll(err.Error(), dir, "DIR"), `write "DIR": stopped: context canceled`; got != want {
+				t.Errorf("err = %q, want %q", got, want)
+			}
+			if diff := cmp.Diff(before, readTree(t, dir)); diff != "" {
+				t.Errorf("directory after the stopped write (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
