@@ -86,8 +86,19 @@ func (m *Manifest) Select(only []string) ([]ManifestService, error) {
 		for i, s := range m.Services {
 			names[i] = s.Name
 		}
-		missing := slices.Sorted(maps.Keys(want))[0]
-		return nil, &OptionError{Option: "only", Value: quoteIfNeeded(missing), Err: fmt.Errorf("no such service in %s; it has %s", escapeControl(m.File), quoteList(names))}
+		// Every missing name at once, in the order given.
+		var missing []string
+		for _, name := range only {
+			if want[name] {
+				missing = append(missing, quoteIfNeeded(name))
+				delete(want, name)
+			}
+		}
+		what := "no such service"
+		if len(missing) > 1 {
+			what = "no such services"
+		}
+		return nil, &OptionError{Option: "only", Value: strings.Join(missing, ","), Err: fmt.Errorf("%s in %s; it has %s", what, escapeControl(m.File), quoteList(names))}
 	}
 	return out, nil
 }

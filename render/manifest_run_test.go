@@ -199,6 +199,12 @@ service "missing": image ` + ecrHost + `app:missing: tag missing not found`,
 			want:      `only nope: no such service in m.yaml; it has "ok", "novar", "gone", "missing"`,
 			wantInput: true,
 		},
+		{
+			name:      "several unknown --only, all named",
+			only:      []string{"zz", "ok", "nope"},
+			want:      `only zz,nope: no such services in m.yaml; it has "ok", "novar", "gone", "missing"`,
+			wantInput: true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

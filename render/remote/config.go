@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -45,6 +46,10 @@ type AWSOptions struct {
 	// MaxAttempts counts the first attempt. Zero means AWS_MAX_ATTEMPTS
 	// when set, else DefaultMaxAttempts.
 	MaxAttempts int
+	// Log receives the SDK's own log lines (such as a fallback to IMDSv1)
+	// so that they reach the build log as notes like every other line,
+	// not raw; nil drops them.
+	Log func(msg string)
 }
 
 // LoadAWSConfig loads credentials, region and endpoints the way the SDK
@@ -57,6 +62,13 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
 	}
+	var logger logging.Logger = logging.Nop{}
+	if o.Log != nil {
+		logger = logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+			o.Log(fmt.Sprintf("aws sdk %s: ", strings.ToLower(string(c))) + fmt.Sprintf(format, v...))
+		})
+	}
+	opts = append(opts, config.WithLogger(logger))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)

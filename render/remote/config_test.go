@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/ecsrender/ecsrender/render"
@@ -315,5 +317,27 @@ func TestChecksumValidated(t *testing.T) {
 			continue
 		}
 		checkErr(t, err, tc.want)
+	}
+}
+
+// The SDK's own log lines reach the run's notes, worded as ours; without
+// a Log they are dropped rather than printed raw.
+func TestLoadAWSConfigLog(t *testing.T) {
+	awstest.SetEnv(t, "")
+	var got []string
+	cfg, err := LoadAWSConfig(context.Background(), AWSOptions{Log: func(msg string) { got = append(got, msg) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Logger.Logf(logging.Warn, "falling back to %s", "IMDSv1")
+	if want := []string{"aws sdk warn: falling back to IMDSv1"}; !slices.Equal(got, want) {
+		t.Errorf("logged %q, want %q", got, want)
+	}
+	cfg, err = LoadAWSConfig(context.Background(), AWSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cfg.Logger.(logging.Nop); !ok {
+		t.Errorf("logger %T without Log, want logging.Nop", cfg.Logger)
 	}
 }

@@ -34,7 +34,7 @@ type Options struct {
 // resolver of an online run, and with o.Verify the verify lookups. A run offline needs neither: it uses
 // render.LocalLoader and no resolver, and never calls New.
 func New(ctx context.Context, o Options) (render.Deps, error) {
-	cfg, err := LoadAWSConfig(ctx, AWSOptions{Region: o.Region})
+	cfg, err := LoadAWSConfig(ctx, AWSOptions{Region: o.Region, Log: o.Progress})
 	if err != nil {
 		return render.Deps{}, err
 	}
