@@ -191,7 +191,12 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 	}
 	// An image no service has a container for is a typo in the pipeline,
 	// not something to skip: the build's image would never be deployed.
+	// With --only the run is a shard of a batch build, which passes every
+	// shard the same --image: the container may be another shard's.
 	for _, img := range o.Images {
+		if len(o.Only) > 0 {
+			break
+		}
 		if !slices.ContainsFunc(has, func(h map[string]bool) bool { return h[img.Container] }) {
 			return nil, &OptionError{Option: "image", Value: quoteIfNeeded(img.Container), Err: fmt.Errorf("no service has a container named %q", img.Container)}
 		}

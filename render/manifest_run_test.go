@@ -253,6 +253,12 @@ func TestRenderManifestRunOptions(t *testing.T) {
 			want:   `image ap: no service has a container named "ap"`,
 		},
 		{
+			name:   "a shard (--only) takes an image its services lack",
+			only:   []string{"worker"},
+			images: images("ap=" + ecrHost + "app:v2"),
+			want:   "worker: ",
+		},
+		{
 			name:   "an image the manifest gives too",
 			images: images("app=" + ecrHost + "app:v2"),
 			want:   `service "pinned": image app: given both in the manifest (line 4) and with --image; give it in one place`,
