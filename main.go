@@ -204,28 +204,13 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout")+c.Duration("wait-for-image"))
 	defer cancel()
 
-	// Offline, no AWS configuration or client is built at all, so nothing
-	// can reach the network by accident.
-	deps := render.Deps{Loader: render.LocalLoader{Stdin: stdin}}
-	if !c.Bool("offline") {
-		deps, err = remote.New(ctx, remote.Options{
-			Region:       c.String("region"),
-			WaitForImage: c.Duration("wait-for-image"),
-			Stdin:        stdin,
-			Progress:     func(msg string) { printLine(stderr, "note: ", msg) },
-			Verify:       opts.Verify,
-		})
-		if err != nil {
-			return err
-		}
+	deps, err := runDeps(ctx, c, stdin, stderr, opts.Verify)
+	if err != nil {
+		return err
 	}
 	res, err := render.Render(ctx, opts, deps)
 	if err != nil {
-		err = sourceFlagError(flagError(err), opts)
-		if c.Context.Err() != nil {
-			return fmt.Errorf("%w (stopped by a signal; nothing written)", err)
-		}
-		return err
+		return renderFailed(c, sourceFlagError(flagError(err), opts))
 	}
 	for _, n := range res.Notices {
 		printLine(stderr, "note: ", n)
@@ -242,15 +227,44 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 		fmt.Fprintln(stdout, "ok: the template renders and passes every check")
 		return nil
 	}
+	return writeArtifacts(ctx, c.String("out"), files, stdout)
+}
+
+// runDeps builds the outside world of a run. Offline, no AWS configuration
+// or client is built at all, so nothing can reach the network by accident.
+func runDeps(ctx context.Context, c *cli.Context, stdin io.Reader, stderr io.Writer, verify bool) (render.Deps, error) {
+	if c.Bool("offline") {
+		return render.Deps{Loader: render.LocalLoader{Stdin: stdin}}, nil
+	}
+	return remote.New(ctx, remote.Options{
+		Region:       c.String("region"),
+		WaitForImage: c.Duration("wait-for-image"),
+		Stdin:        stdin,
+		Progress:     func(msg string) { printLine(stderr, "note: ", msg) },
+		Verify:       verify,
+	})
+}
+
+// renderFailed says when a failed render was stopped by a signal, which
+// the error itself shows only as a cancelled context.
+func renderFailed(c *cli.Context, err error) error {
+	if c.Context.Err() != nil {
+		return fmt.Errorf("%w (stopped by a signal; nothing written)", err)
+	}
+	return err
+}
+
+// writeArtifacts writes files into dir all or nothing, unless the run was
+// stopped meanwhile, and names each file written.
+func writeArtifacts(ctx context.Context, dir string, files []artifacts.File, stdout io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("stopped before writing: %w", err)
 	}
-	dir := c.String("out")
 	if err := artifacts.Write(ctx, dir, files); err != nil {
 		return err
 	}
 	for _, f := range files {
-		printLine(stdout, "wrote ", filepath.Join(dir, f.Name))
+		printLine(stdout, "wrote ", filepath.Join(dir, filepath.FromSlash(f.Name)))
 	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/ecsrender/ecsrender/artifacts"
 	"github.com/ecsrender/ecsrender/render"
 	"github.com/ecsrender/ecsrender/render/ref"
-	"github.com/ecsrender/ecsrender/render/remote"
 )
 
 func manifestFlag() cli.Flag {
@@ -59,26 +58,13 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 	if err != nil {
 		return err
 	}
-	deps := render.Deps{Loader: local}
-	if !c.Bool("offline") {
-		deps, err = remote.New(ctx, remote.Options{
-			Region:       c.String("region"),
-			WaitForImage: c.Duration("wait-for-image"),
-			Stdin:        stdin,
-			Progress:     func(msg string) { printLine(stderr, "note: ", msg) },
-			Verify:       o.Verify,
-		})
-		if err != nil {
-			return err
-		}
+	deps, err := runDeps(ctx, c, stdin, stderr, o.Verify)
+	if err != nil {
+		return err
 	}
 	results, err := render.RenderManifest(ctx, m, o, deps)
 	if err != nil {
-		err = flagError(err)
-		if c.Context.Err() != nil {
-			return fmt.Errorf("%w (stopped by a signal; nothing written)", err)
-		}
-		return err
+		return renderFailed(c, flagError(err))
 	}
 	var files []artifacts.File
 	for _, s := range results {
@@ -111,17 +97,7 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 		}
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("stopped before writing: %w", err)
-	}
-	dir := c.String("out")
-	if err := artifacts.Write(ctx, dir, files); err != nil {
-		return err
-	}
-	for _, f := range files {
-		printLine(stdout, "wrote ", path.Join(dir, f.Name))
-	}
-	return nil
+	return writeArtifacts(ctx, c.String("out"), files, stdout)
 }
 
 // flagGiven reports whether flag name has a value: a variable set empty
