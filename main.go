@@ -516,38 +516,32 @@ func errorLines(err error) []string {
 			return lines
 		}
 	}
-	// A manifest run's failures: each service's own lines, named.
+	// Errors made of lines, kept as their lines; a wrapper may add text
+	// before or after them, which goes on the first and the last.
 	var se *render.ServicesError
-	if errors.As(err, &se) {
-		if i := strings.Index(msg, se.Error()); i >= 0 {
-			var lines []string
-			for _, f := range se.Failures {
-				for _, line := range errorLines(f.Err) {
-					lines = append(lines, fmt.Sprintf("service %q: %s", f.Name, line))
-				}
-			}
-			lines[0] = render.EscapeControl(msg[:i]) + lines[0]
-			lines[len(lines)-1] += render.EscapeControl(msg[i+len(se.Error()):])
-			return lines
-		}
-	}
 	var me *render.ManifestError
-	if errors.As(err, &me) {
-		inner := me.Error()
-		if i := strings.Index(msg, inner); i >= 0 {
-			lines := me.Lines()
-			lines[0] = render.EscapeControl(msg[:i]) + lines[0]
-			lines[len(lines)-1] += render.EscapeControl(msg[i+len(inner):])
-			return lines
-		}
-	}
 	var pe *render.ProblemsError
-	if errors.As(err, &pe) {
-		// A wrapper may add text before or after the problems.
-		inner := pe.Error()
-		if i := strings.Index(msg, inner); i >= 0 {
-			return strings.Split(render.EscapeControl(msg[:i])+inner+render.EscapeControl(msg[i+len(inner):]), "\n")
+	var inner string
+	var lines []string
+	switch {
+	case errors.As(err, &se):
+		// A manifest run's failures: each service's own lines, named.
+		inner = se.Error()
+		for _, f := range se.Failures {
+			for _, line := range errorLines(f.Err) {
+				lines = append(lines, fmt.Sprintf("service %q: %s", f.Name, line))
+			}
 		}
+	case errors.As(err, &me):
+		inner, lines = me.Error(), me.Lines()
+	case errors.As(err, &pe):
+		inner = pe.Error()
+		lines = strings.Split(inner, "\n")
+	}
+	if i := strings.Index(msg, inner); len(lines) > 0 && i >= 0 {
+		lines[0] = render.EscapeControl(msg[:i]) + lines[0]
+		lines[len(lines)-1] += render.EscapeControl(msg[i+len(inner):])
+		return lines
 	}
 	return []string{msg}
 }
