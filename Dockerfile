@@ -21,7 +21,7 @@ ARG COMMIT=unknown
 ARG TARGETOS
 ARG TARGETARCH
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -buildvcs=false \
+    go build -trimpath -buildvcs=false -tags urfave_cli_no_docs \
       -ldflags "-s -w -buildid= -X main.version=${VERSION} -X main.commit=${COMMIT}" \
       -o /out/ecsrender .
 

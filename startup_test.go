@@ -5,6 +5,8 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,5 +71,57 @@ func TestNoWorkAtInit(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// heavyAtInit are SDK packages that build their operation schemas in
+// package init (1 to 5 ms each, GODEBUG=inittrace=1), a price every
+// process would pay, `version` and --offline included. Verify's calls to
+// these services go through render/remote's small signed client instead.
+var heavyAtInit = []string{
+	"github.com/aws/aws-sdk-go-v2/service/ecs",
+	"github.com/aws/aws-sdk-go-v2/service/ssm",
+	"github.com/aws/aws-sdk-go-v2/service/iam",
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager",
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs",
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2",
+	"github.com/russross/blackfriday/v2",
+}
+
+// TestNotLinked fails when the shipped binary (built with the release's
+// tags) links a package of heavyAtInit.
+func TestNotLinked(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-tags", releaseTags, "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, heavy := range heavyAtInit {
+		for _, d := range deps {
+			if d == heavy || strings.HasPrefix(d, heavy+"/") {
+				t.Errorf("the binary links %s (go list -deps): its init runs at every start", d)
+				break
+			}
+		}
+	}
+}
+
+// releaseTags are the build tags every shipped build uses: without docs,
+// urfave/cli links a Markdown renderer whose init costs about 0.4 ms.
+const releaseTags = "urfave_cli_no_docs"
+
+// TestReleaseTags keeps the builds that ship or are measured on the same
+// tags as TestNotLinked checks.
+func TestReleaseTags(t *testing.T) {
+	t.Parallel()
+	for _, f := range []string{".ci/release", ".ci/bench", "Dockerfile"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "-tags "+releaseTags) {
+			t.Errorf("%s does not build with -tags %s", f, releaseTags)
+		}
 	}
 }

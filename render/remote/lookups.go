@@ -2,7 +2,6 @@
 package remote
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -18,24 +17,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/ecsrender/ecsrender/render"
@@ -48,6 +40,12 @@ import (
 // builds a Secrets Manager client. It is safe for concurrent use.
 type Lookups struct {
 	cfg aws.Config
+	// attemptTimeout bounds each attempt of the signed client's calls
+	// (awsapi.go); zero means DefaultAttemptTimeout.
+	attemptTimeout time.Duration
+
+	retryerOnce sync.Once
+	retry       aws.Retryer
 
 	mu      sync.Mutex
 	clients map[lookupClientKey]any
@@ -126,39 +124,9 @@ func (l *Lookups) sts() *sts.Client {
 	})
 }
 
-func (l *Lookups) iam() *iam.Client {
-	return lookupClient(l, "iam", l.globalRegion(), func(cfg aws.Config, r string) *iam.Client {
-		return iam.NewFromConfig(cfg, func(o *iam.Options) { o.Region = r })
-	})
-}
-
-func (l *Lookups) ssm(region string) *ssm.Client {
-	return lookupClient(l, "ssm", region, func(cfg aws.Config, r string) *ssm.Client {
-		return ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.Region = r })
-	})
-}
-
-func (l *Lookups) secrets(region string) *secretsmanager.Client {
-	return lookupClient(l, "secretsmanager", region, func(cfg aws.Config, r string) *secretsmanager.Client {
-		return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Region = r })
-	})
-}
-
-func (l *Lookups) logs(region string) *cloudwatchlogs.Client {
-	return lookupClient(l, "logs", region, func(cfg aws.Config, r string) *cloudwatchlogs.Client {
-		return cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.Region = r })
-	})
-}
-
 func (l *Lookups) ecr(region string) *ecr.Client {
 	return lookupClient(l, "ecr", region, func(cfg aws.Config, r string) *ecr.Client {
 		return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.Region = r })
-	})
-}
-
-func (l *Lookups) ecs(region string) *ecs.Client {
-	return lookupClient(l, "ecs", region, func(cfg aws.Config, r string) *ecs.Client {
-		return ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.Region = r })
 	})
 }
 
@@ -201,15 +169,19 @@ func (l *Lookups) Role(ctx context.Context, ref string) (render.RoleFacts, error
 		}
 		name = a.Resource[strings.LastIndex(a.Resource, "/")+1:]
 	}
-	out, err := l.iam().GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	var out struct {
+		ARN    string `xml:"GetRoleResult>Role>Arn"`
+		Policy string `xml:"GetRoleResult>Role>AssumeRolePolicyDocument"`
+	}
+	err := l.queryCall(ctx, iamAPI, l.globalRegion(), "GetRole", url.Values{"RoleName": {name}}, &out)
 	if err != nil {
 		if lookupCode(err) == "NoSuchEntity" {
 			return render.RoleFacts{}, nil
 		}
 		return render.RoleFacts{}, lookupFailure(ctx, what, "iam:GetRole", err)
 	}
-	facts := render.RoleFacts{Found: true, ARN: aws.ToString(out.Role.Arn)}
-	doc := aws.ToString(out.Role.AssumeRolePolicyDocument)
+	facts := render.RoleFacts{Found: true, ARN: out.ARN}
+	doc := out.Policy
 	// IAM returns the document URL-encoded (RFC 3986, so PathUnescape:
 	// QueryUnescape would turn a literal "+" into a space). A document that
 	// does not decode is kept as given; render reports what it cannot read.
@@ -261,28 +233,64 @@ func (l *Lookups) Parameters(ctx context.Context, region string, names []string)
 			if r == "" {
 				return nil, &lookupError{msg: what + ": no region (pass --region)"}
 			}
-			in := &ssm.DescribeParametersInput{
-				MaxResults: aws.Int32(ssmMaxResults),
-				ParameterFilters: []ssmtypes.ParameterStringFilter{{
-					Key: aws.String("Name"), Option: aws.String("Equals"), Values: batch,
-				}},
+			in := ssmDescribeParameters{
+				MaxResults:       ssmMaxResults,
+				ParameterFilters: []ssmFilter{{Key: "Name", Option: "Equals", Values: batch}},
 			}
 			// SSM answers "best effort": a page may hold fewer than the
 			// matches, even none, and still carry a NextToken.
-			for p := ssm.NewDescribeParametersPaginator(l.ssm(r), in); p.HasMorePages(); {
-				out, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, lookupFailure(ctx, what, "ssm:DescribeParameters", err)
+			err := pages(func(token string) (string, error) {
+				in.NextToken = token
+				var out struct {
+					Parameters []struct{ Name string }
+					NextToken  string
+				}
+				if _, err := l.jsonCall(ctx, ssmAPI, r, "DescribeParameters", in, &out); err != nil {
+					return "", err
 				}
 				for _, m := range out.Parameters {
-					for _, n := range candidates[r][aws.ToString(m.Name)] {
+					for _, n := range candidates[r][m.Name] {
 						found[n] = true
 					}
 				}
+				return out.NextToken, nil
+			})
+			if err != nil {
+				return nil, lookupFailure(ctx, what, "ssm:DescribeParameters", err)
 			}
 		}
 	}
 	return found, nil
+}
+
+type ssmDescribeParameters struct {
+	MaxResults       int
+	NextToken        string `json:",omitempty"`
+	ParameterFilters []ssmFilter
+}
+
+type ssmFilter struct {
+	Key, Option string
+	Values      []string
+}
+
+// maxPages bounds how many pages one lookup reads: a service that keeps
+// sending tokens must not hold the run until its deadline.
+const maxPages = 100
+
+// pages calls page with each next token, from none, until it returns no
+// token, the same token again (as the SDK's paginators stop) or maxPages
+// pages have been read.
+func pages(page func(token string) (string, error)) error {
+	token := ""
+	for range maxPages {
+		next, err := page(token)
+		if err != nil || next == "" || next == token {
+			return err
+		}
+		token = next
+	}
+	return nil
 }
 
 // ssmStoredNames returns the region of an SSM parameter reference (empty
@@ -320,7 +328,7 @@ func (l *Lookups) Secret(ctx context.Context, region, id string) (bool, error) {
 	if r == "" {
 		return false, &lookupError{msg: what + ": no region (pass --region)"}
 	}
-	_, err := l.secrets(r).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+	_, err := l.jsonCall(ctx, secretsAPI, r, "DescribeSecret", struct{ SecretId string }{id}, nil)
 	if err != nil {
 		if lookupCode(err) == "ResourceNotFoundException" {
 			return false, nil
@@ -339,22 +347,36 @@ func (l *Lookups) LogGroup(ctx context.Context, region, name string) (bool, erro
 	if r == "" {
 		return false, &lookupError{msg: what + ": no region (pass --region)"}
 	}
-	in := &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(name)}
-	for p := cloudwatchlogs.NewDescribeLogGroupsPaginator(l.logs(r), in); p.HasMorePages(); {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			if lookupCode(err) == "ResourceNotFoundException" {
-				return false, nil
-			}
-			return false, lookupFailure(ctx, what, "logs:DescribeLogGroups", err)
+	seen := false
+	err := pages(func(token string) (string, error) {
+		in := struct {
+			LogGroupNamePrefix string `json:"logGroupNamePrefix"`
+			NextToken          string `json:"nextToken,omitempty"`
+		}{name, token}
+		var out struct {
+			LogGroups []struct {
+				LogGroupName string `json:"logGroupName"`
+			} `json:"logGroups"`
+			NextToken string `json:"nextToken"`
+		}
+		if _, err := l.jsonCall(ctx, logsAPI, r, "DescribeLogGroups", in, &out); err != nil {
+			return "", err
 		}
 		for _, g := range out.LogGroups {
-			if aws.ToString(g.LogGroupName) == name {
-				return true, nil
+			if g.LogGroupName == name {
+				seen = true
+				return "", nil
 			}
 		}
+		return out.NextToken, nil
+	})
+	if err != nil {
+		if lookupCode(err) == "ResourceNotFoundException" {
+			return false, nil
+		}
+		return false, lookupFailure(ctx, what, "logs:DescribeLogGroups", err)
 	}
-	return false, nil
+	return seen, nil
 }
 
 // Media types of image manifests (OCI image spec, Docker distribution).
@@ -496,11 +518,6 @@ func (l *Lookups) configPlatform(ctx context.Context, client *ecr.Client, ref im
 	return []render.Platform{{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant}}, nil
 }
 
-// maxTaskDefinitionResponse bounds the DescribeTaskDefinition answer kept
-// in memory: a registered task definition is at most 64 KiB, so this is
-// far above anything ECS sends.
-const maxTaskDefinitionResponse = 4 << 20
-
 // Service describes an ECS service and the task definition it runs. A
 // service ECS reports MISSING, or a cluster it does not know, is not
 // Found. TaskDefinition is DescribeTaskDefinition's body as ECS sent it,
@@ -512,11 +529,28 @@ func (l *Lookups) Service(ctx context.Context, region, cluster, service string) 
 	if r == "" {
 		return render.ServiceFacts{}, &lookupError{msg: what + ": no region (pass --region)"}
 	}
-	client := l.ecs(r)
-	out, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{
-		Cluster: aws.String(cluster), Services: []string{service},
-	})
-	if err != nil {
+	var out struct {
+		Services []struct {
+			Status               string `json:"status"`
+			TaskDefinition       string `json:"taskDefinition"`
+			DeploymentController *struct {
+				Type string `json:"type"`
+			} `json:"deploymentController"`
+			LoadBalancers []struct {
+				ContainerName  string `json:"containerName"`
+				ContainerPort  int    `json:"containerPort"`
+				TargetGroupARN string `json:"targetGroupArn"`
+			} `json:"loadBalancers"`
+		} `json:"services"`
+		Failures []struct {
+			Reason string `json:"reason"`
+		} `json:"failures"`
+	}
+	in := struct {
+		Cluster  string   `json:"cluster"`
+		Services []string `json:"services"`
+	}{cluster, []string{service}}
+	if _, err := l.jsonCall(ctx, ecsAPI, r, "DescribeServices", in, &out); err != nil {
 		if lookupCode(err) == "ClusterNotFoundException" {
 			return render.ServiceFacts{}, nil
 		}
@@ -524,7 +558,7 @@ func (l *Lookups) Service(ctx context.Context, region, cluster, service string) 
 	}
 	// One service was asked about, so there is at most one failure.
 	if len(out.Failures) > 0 {
-		if reason := aws.ToString(out.Failures[0].Reason); reason != "MISSING" {
+		if reason := out.Failures[0].Reason; reason != "MISSING" {
 			return render.ServiceFacts{}, &lookupError{msg: fmt.Sprintf("%s: ecs failure %q", what, reason)}
 		}
 		return render.ServiceFacts{}, nil
@@ -535,69 +569,33 @@ func (l *Lookups) Service(ctx context.Context, region, cluster, service string) 
 	s := out.Services[0]
 	facts := render.ServiceFacts{
 		Found:                true,
-		Status:               aws.ToString(s.Status),
-		DeploymentController: string(ecstypes.DeploymentControllerTypeEcs),
-		TaskDefinitionARN:    aws.ToString(s.TaskDefinition),
+		Status:               s.Status,
+		DeploymentController: "ECS",
+		TaskDefinitionARN:    s.TaskDefinition,
 	}
 	if s.DeploymentController != nil && s.DeploymentController.Type != "" {
-		facts.DeploymentController = string(s.DeploymentController.Type)
+		facts.DeploymentController = s.DeploymentController.Type
 	}
 	for _, lb := range s.LoadBalancers {
 		facts.LoadBalancers = append(facts.LoadBalancers, render.ServiceLoadBalancer{
-			ContainerName:  aws.ToString(lb.ContainerName),
-			ContainerPort:  int(aws.ToInt32(lb.ContainerPort)),
-			TargetGroupARN: aws.ToString(lb.TargetGroupArn),
+			ContainerName:  lb.ContainerName,
+			ContainerPort:  lb.ContainerPort,
+			TargetGroupARN: lb.TargetGroupARN,
 		})
 	}
 	if facts.TaskDefinitionARN == "" {
 		return facts, nil
 	}
-	raw := &rawBody{}
-	_, err = client.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
-		TaskDefinition: aws.String(facts.TaskDefinitionARN),
-	}, func(o *ecs.Options) {
-		// Clipped, so that append never writes into the client's own
-		// slice, which concurrent calls share.
-		o.APIOptions = append(slices.Clip(o.APIOptions), raw.addTo)
-	})
+	// The answer is kept as ECS sent it: render reads the running task
+	// definition's keys and values from it, exactly as ECS has them.
+	body, err := l.jsonCall(ctx, ecsAPI, r, "DescribeTaskDefinition", struct {
+		TaskDefinition string `json:"taskDefinition"`
+	}{facts.TaskDefinitionARN}, nil)
 	if err != nil {
 		return render.ServiceFacts{}, lookupFailure(ctx, fmt.Sprintf("describe task definition %q", facts.TaskDefinitionARN), "ecs:DescribeTaskDefinition", err)
 	}
-	facts.TaskDefinition = raw.body
+	facts.TaskDefinition = body
 	return facts, nil
-}
-
-// rawBody keeps the body of a call's successful answer. It is a
-// deserialize middleware added last, so it is the innermost and sees the
-// response before the operation's deserializer reads it; it then hands
-// that deserializer the same bytes.
-type rawBody struct{ body []byte }
-
-func (b *rawBody) addTo(stack *middleware.Stack) error {
-	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("ecsrender:RawBody", b.handle), middleware.After)
-}
-
-func (b *rawBody) handle(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (
-	middleware.DeserializeOutput, middleware.Metadata, error,
-) {
-	out, md, err := next.HandleDeserialize(ctx, in)
-	resp, ok := out.RawResponse.(*smithyhttp.Response)
-	if err != nil || !ok || resp == nil || resp.Body == nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return out, md, err
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxTaskDefinitionResponse+1))
-	resp.Body.Close()
-	if err != nil {
-		return out, md, err
-	}
-	if len(data) > maxTaskDefinitionResponse {
-		return out, md, fmt.Errorf("answer larger than %d bytes", maxTaskDefinitionResponse)
-	}
-	// Each attempt overwrites the last: only the answer that the
-	// deserializer accepts is returned to Service.
-	b.body = data
-	resp.Body = io.NopCloser(bytes.NewReader(data))
-	return out, md, nil
 }
 
 // accessDeniedCodes are the error codes AWS services use for a missing
@@ -652,12 +650,15 @@ func lookupFailure(ctx context.Context, what, permission string, err error) erro
 		attempts = fmt.Sprintf(" (%d attempts)", mae.Attempt)
 	}
 	var (
+		te   *attemptTimeoutError
 		ae   smithy.APIError
 		re   *awshttp.ResponseError
 		send *smithyhttp.RequestSendError
 	)
 	var text string
 	switch {
+	case errors.As(err, &te):
+		text = fmt.Sprintf("no answer within %v", te.d)
 	case errors.As(err, &ae):
 		status := ""
 		if errors.As(err, &re) {

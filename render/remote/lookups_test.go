@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -678,8 +679,8 @@ func TestImagePlatformsOutsideECR(t *testing.T) {
 	}
 }
 
-// Lookups are safe for concurrent use, and clients are made once per
-// service and region (run with -race).
+// Lookups are safe for concurrent use (run with -race): each call is signed
+// for its own region, and STS is asked once.
 func TestLookupsConcurrent(t *testing.T) {
 	f := newFakeAWS(t, func(t *testing.T, c fakeCall, n int) fakeAnswer {
 		switch c.Op {
@@ -710,8 +711,17 @@ func TestLookupsConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := len(l.clients); n != 5 {
-		t.Errorf("%d clients, want 5 (sts, secrets and logs in two regions)", n)
+	got := map[string]int{}
+	for _, c := range f.Calls() {
+		got[c.Op+" "+c.Region]++
+	}
+	want := map[string]int{
+		"GetCallerIdentity us-east-1": 1,
+		"DescribeSecret us-east-1":    10, "DescribeSecret eu-west-1": 10,
+		"DescribeLogGroups us-east-1": 10, "DescribeLogGroups eu-west-1": 10,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("calls by operation and signed region = %v, want %v", got, want)
 	}
 }
 
