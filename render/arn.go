@@ -5,24 +5,128 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 	"github.com/ecsrender/ecsrender/render/ref"
 )
 
-// These patterns are shape checks, not a registry of what exists: they are
-// loose where AWS adds values over time (partitions, regions) and strict
-// where a template mistake hides (an account that is not 12 digits).
-// They compile on first use (see lazyre): most runs need only a few.
-var (
-	partitionRE = lazyre.New(`^aws(-[a-z]+){0,2}$`)
-	regionRE    = lazyre.New(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	// IAM paths: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html
-	rolePathRE = lazyre.New(`^([\w+=,.@-]+/)*$`)
-	// SSM parameter names: letters, digits, . - _ and / for hierarchies.
-	ssmNameRE = lazyre.New(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
-	// Secrets Manager secret names: letters, digits and /_+=.@-.
-	secretNameRE = lazyre.New(`^[A-Za-z0-9/_+=.@-]+$`)
-)
+// The matchers below are shape checks, not a registry of what exists: they
+// are loose where AWS adds values over time (partitions, regions) and strict
+// where a template mistake hides (an account that is not 12 digits). Each is
+// a loop rather than a regexp because a one-shot CLI compiles every regexp it
+// touches in every run; matchers_test.go holds the regexp each one replaces
+// and checks that they agree.
+
+// isPartition reports whether s is an ARN partition, as the regexp
+// ^aws(-[a-z]+){0,2}$ says: aws, aws-cn, aws-us-gov, aws-iso-b and so on.
+func isPartition(s string) bool {
+	rest, ok := strings.CutPrefix(s, "aws")
+	if !ok {
+		return false
+	}
+	if rest == "" {
+		return true
+	}
+	parts := strings.Split(rest, "-")
+	if parts[0] != "" || len(parts) > 3 {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if !isLower(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// isRegionName reports whether s is shaped like a region name, as the
+// regexp ^[a-z]{2}(-[a-z]+)+-[0-9]+$ says: us-east-1, us-gov-west-1.
+func isRegionName(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) != 2 || !isLower(parts[0]) || !isDigits(parts[len(parts)-1]) {
+		return false
+	}
+	for _, p := range parts[1 : len(parts)-1] {
+		if !isLower(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// isRolePath reports whether s is an IAM role path without its leading
+// slash, as the regexp ^([\w+=,.@-]+/)*$ says: empty, or names of
+// letters, digits and _+=,.@- each followed by a slash
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html).
+func isRolePath(s string) bool {
+	if s == "" {
+		return true
+	}
+	dirs, ok := strings.CutSuffix(s, "/")
+	if !ok {
+		return false
+	}
+	for d := range strings.SplitSeq(dirs, "/") {
+		if !isNameOf(d, "_+=,.@-") {
+			return false
+		}
+	}
+	return true
+}
+
+// isSSMName reports whether s is an SSM parameter name, as the regexp
+// ^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$ says: letters, digits and _.-,
+// with / between the levels of a hierarchy and optionally in front.
+func isSSMName(s string) bool {
+	for level := range strings.SplitSeq(strings.TrimPrefix(s, "/"), "/") {
+		if !isNameOf(level, "_.-") {
+			return false
+		}
+	}
+	return true
+}
+
+// isSecretName reports whether s is a Secrets Manager secret name, as the
+// regexp ^[A-Za-z0-9/_+=.@-]+$ says.
+func isSecretName(s string) bool { return isNameOf(s, "/_+=.@-") }
+
+// isNameOf reports whether s is not empty and every byte of it is an ASCII
+// letter, a digit or one of the marks in punct.
+func isNameOf(s, punct string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !isAlnum(c) && strings.IndexByte(punct, c) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isLower reports whether s is one or more ASCII lower-case letters.
+func isLower(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // isAccount reports whether s is an AWS account ID, 12 ASCII digits.
 func isAccount(s string) bool {
@@ -76,11 +180,11 @@ func parseARN(s, service string, region bool) (arn, error) {
 	}
 	a := arn{partition: f[1], service: f[2], region: f[3], account: f[4], resource: f[5]}
 	switch {
-	case !partitionRE.MatchString(a.partition):
+	case !isPartition(a.partition):
 		return a, fmt.Errorf("partition %q is not aws, aws-cn or aws-us-gov", a.partition)
 	case service != "" && a.service != service:
 		return a, fmt.Errorf("service %q is not %s", a.service, service)
-	case region && !regionRE.MatchString(a.region):
+	case region && !isRegionName(a.region):
 		return a, fmt.Errorf("region %q is not a region name", a.region)
 	case !region && a.region != "":
 		return a, fmt.Errorf("%s arns have no region, got %q", a.service, a.region)
@@ -127,7 +231,7 @@ func checkRole(s string) error {
 		return fmt.Errorf("resource %q is not role/NAME", a.resource)
 	}
 	i := strings.LastIndexByte(rest, '/')
-	if !rolePathRE.MatchString(rest[:i+1]) || !isRoleName(rest[i+1:]) {
+	if !isRolePath(rest[:i+1]) || !isRoleName(rest[i+1:]) {
 		return fmt.Errorf("%q is not a role name", rest)
 	}
 	return nil
@@ -141,7 +245,7 @@ func checkSecretRef(s string) error {
 		return err
 	}
 	if !strings.HasPrefix(s, "arn:") {
-		if !ssmNameRE.MatchString(s) {
+		if !isSSMName(s) {
 			return errors.New("not an arn, and a parameter name has letters, digits or _.-/")
 		}
 		return nil
@@ -153,7 +257,7 @@ func checkSecretRef(s string) error {
 	switch a.service {
 	case "ssm":
 		name, ok := strings.CutPrefix(a.resource, "parameter")
-		if !ok || !strings.HasPrefix(name, "/") || !ssmNameRE.MatchString(name) {
+		if !ok || !strings.HasPrefix(name, "/") || !isSSMName(name) {
 			return fmt.Errorf("resource %q is not parameter/NAME", a.resource)
 		}
 		return nil
@@ -181,7 +285,7 @@ func checkSecretResource(res string) error {
 		return fmt.Errorf("resource %q is not secret:NAME", res)
 	}
 	f := strings.Split(rest, ":")
-	if !secretNameRE.MatchString(f[0]) {
+	if !isSecretName(f[0]) {
 		return fmt.Errorf("%q is not a secret name", f[0])
 	}
 	if len(f) != 1 && len(f) != 4 {

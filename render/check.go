@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
 	"github.com/ecsrender/ecsrender/render/ref"
 )
@@ -239,18 +238,30 @@ func (c *checker) unknownKey(path, key string, s *Shape) {
 	c.errorf(path, "unknown key; not a field of %s", what)
 }
 
-// terraformLeftoverRE is a ${...} interpolation, which Terraform's
-// templatefile replaces and which stays in the document when the template
-// was uploaded as it is (aws_s3_object's source instead of content) or
-// the variable was escaped by mistake.
-var terraformLeftoverRE = lazyre.New(`\$\{[^}]*\}`)
+// findTerraformLeftover returns the first ${...} interpolation in s, or "",
+// as the regexp \$\{[^}]*\} finds it. Terraform's templatefile replaces
+// these, so one stays in the document when the template was uploaded as it
+// is (aws_s3_object's source instead of content) or the variable was
+// escaped by mistake. Only the first ${ can start a match: a later one
+// sees a suffix of the same text, with no } in it either.
+func findTerraformLeftover(s string) string {
+	i := strings.Index(s, "${")
+	if i < 0 {
+		return ""
+	}
+	j := strings.IndexByte(s[i+2:], '}')
+	if j < 0 {
+		return ""
+	}
+	return s[i : i+2+j+1]
+}
 
 // leftover warns about a ${...} that Terraform left in a string. It is a
 // warning, not an error: ECS takes the text as it is, and ${X} may be
 // meant literally. Shell commands are skipped, where ${VAR} is the
 // shell's own expansion. One warning per path, naming the first one.
 func (c *checker) leftover(path, s string) {
-	m := terraformLeftoverRE.FindString(s)
+	m := findTerraformLeftover(s)
 	if m == "" || isShellCommand(path) {
 		return
 	}

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
 // diffChange is one difference between the running task definition and
@@ -362,12 +360,12 @@ func diffShowTo(b *strings.Builder, n *Node) {
 	}
 }
 
-// diffPlainRE is a key or name that goes into a path as it is; anything
-// else is quoted, so that a path cannot carry a newline or a fake "->".
-var diffPlainRE = lazyre.New(`^[A-Za-z0-9_./@:+=-]+$`)
-
+// diffName gives a key or name as it goes into a path: as it is when it is
+// letters, digits and _./@:+=- (the regexp ^[A-Za-z0-9_./@:+=-]+$) with no
+// "->", and quoted otherwise, so that a path cannot carry a newline or a
+// fake "->".
 func diffName(s string) string {
-	if diffPlainRE.MatchString(s) && !strings.Contains(s, "->") {
+	if isNameOf(s, "_./@:+=-") && !strings.Contains(s, "->") {
 		return s
 	}
 	return strconv.Quote(s)
@@ -492,9 +490,6 @@ func diffCopy(n *Node) *Node {
 	return &c
 }
 
-// diffUnitRE is a task-level cpu or memory amount with an optional unit.
-var diffUnitRE = lazyre.New(`^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$`)
-
 // diffUnits reads task-level cpu ("1 vCPU") or memory ("2 GB") the way
 // ECS stores it, in CPU units or MiB: DescribeTaskDefinition returns
 // "1024" for a template's "1 vcpu".
@@ -502,15 +497,15 @@ func diffUnits(n *Node, unit string) (int, bool) {
 	if n.Kind != String && n.Kind != Number {
 		return 0, false
 	}
-	m := diffUnitRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(n.Str)))
-	if m == nil || (m[2] != "" && m[2] != unit) {
+	amount, u, ok := splitAmount(strings.ToLower(strings.TrimSpace(n.Str)))
+	if !ok || (u != "" && u != unit) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(m[1], 64)
+	f, err := strconv.ParseFloat(amount, 64)
 	if err != nil {
 		return 0, false
 	}
-	if m[2] != "" {
+	if u != "" {
 		f *= 1024
 	}
 	if f <= 0 || f != math.Trunc(f) || f > math.MaxInt32 {

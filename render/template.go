@@ -11,8 +11,8 @@ import (
 	"text/template"
 	"text/template/parse"
 	"unicode"
+	"unicode/utf8"
 
-	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
 )
 
@@ -68,14 +68,46 @@ var (
 	errStopped = errors.New("template evaluation stopped")
 )
 
-// credentialEnv matches the environment variables that hold the build's AWS
-// credentials. A template may come from S3, written by someone other than
-// the person running the build; it must not be able to copy the build's
-// credentials into a task definition that anyone with ecs:Describe* can read.
-// AWS_ACCESS_KEY and AWS_SECRET_KEY are aliases the SDKs still read. The
-// match ignores case: on Windows build hosts aws_secret_access_key reads
-// the same variable.
-var credentialEnv = lazyre.New(`(?i)^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY|AWS_SECRET_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_CREDENTIALS_.*|AWS_CONTAINER_AUTHORIZATION_TOKEN.*|AWS_WEB_IDENTITY_TOKEN_FILE)$`)
+// isCredentialEnv reports whether name is an environment variable that
+// holds the build's AWS credentials, as the regexp
+// (?i)^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY|AWS_SECRET_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_CREDENTIALS_.*|AWS_CONTAINER_AUTHORIZATION_TOKEN.*|AWS_WEB_IDENTITY_TOKEN_FILE)$
+// says. A template may come from S3, written by someone other than the
+// person running the build; it must not be able to copy the build's
+// credentials into a task definition that anyone with ecs:Describe* can
+// read. AWS_ACCESS_KEY and AWS_SECRET_KEY are aliases the SDKs still read.
+// The match ignores case: on Windows build hosts aws_secret_access_key
+// reads the same variable. A loop rather than the regexp, which a one-shot
+// run would compile every time.
+func isCredentialEnv(name string) bool {
+	for _, n := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
+		"AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		if strings.EqualFold(name, n) {
+			return true
+		}
+	}
+	for _, prefix := range []string{"AWS_CONTAINER_CREDENTIALS_", "AWS_CONTAINER_AUTHORIZATION_TOKEN"} {
+		// The regexp's .* stops at a newline: it has no s flag.
+		if rest, ok := cutPrefixFold(name, prefix); ok && !strings.Contains(rest, "\n") {
+			return true
+		}
+	}
+	return false
+}
+
+// cutPrefixFold is strings.CutPrefix under Unicode simple case folding, the
+// folding of (?i) and strings.EqualFold: "\u212a" (the Kelvin sign) is a
+// K. It walks s by runes, because a folded rune may be longer in UTF-8
+// than the ASCII letter of prefix.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	for _, want := range prefix {
+		r, size := utf8.DecodeRuneInString(s)
+		if size == 0 || !strings.EqualFold(string(r), string(want)) {
+			return "", false
+		}
+		s = s[size:]
+	}
+	return s, true
+}
 
 // evaluator renders the template actions of one document, string by string,
 // and collects every problem rather than stopping at the first, so that a
@@ -376,21 +408,19 @@ func argSize(a any) int {
 }
 
 func allowedEnv(name string) error {
-	if credentialEnv.MatchString(name) {
+	if isCredentialEnv(name) {
 		return fmt.Errorf("env %s refused: templates may not read AWS credentials", quoteIfNeeded(name))
 	}
 	return nil
 }
 
-// plainName matches what may be echoed in a message unquoted: a name that
-// cannot hold a newline, an escape or a space.
-var plainName = lazyre.New(`^[A-Za-z0-9_.=-]+$`)
-
-// quoteIfNeeded gives s as written when it is a plain name, and quoted
-// otherwise, so that input echoed in a message cannot forge a log line.
-// Non-ASCII is escaped too: a Kelvin sign must not read as a K.
+// quoteIfNeeded gives s as written when it is a plain name, letters, digits
+// and _.=- (the regexp ^[A-Za-z0-9_.=-]+$), which cannot hold a newline, an
+// escape or a space, and quoted otherwise, so that input echoed in a
+// message cannot forge a log line. Non-ASCII is escaped too: a Kelvin sign
+// must not read as a K.
 func quoteIfNeeded(s string) string {
-	if plainName.MatchString(s) {
+	if isNameOf(s, "_.=-") {
 		return s
 	}
 	return strconv.QuoteToASCII(s)

@@ -5,14 +5,43 @@ import (
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
-// unitRE matches a task-level cpu or memory string: a decimal amount with an
-// optional unit. ECS documents "1024", "1 vCPU", "1GB" and ".5 GB" as
-// accepted forms and matches the unit case-insensitively.
-var unitRE = lazyre.New(`^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$`)
+// splitAmount splits a task-level cpu or memory string into a decimal
+// amount and an optional unit, as the regexp
+// ^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$ does with its two groups: "1024",
+// "1 vcpu", "2gb", ".5 gb". ECS documents these forms and matches the unit
+// case-insensitively, so callers lower s first. A loop rather than the
+// regexp, which a one-shot run would compile every time.
+func splitAmount(s string) (amount, unit string, ok bool) {
+	i := 0
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	whole := i
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	}
+	// A lone "." has no digit on either side.
+	if whole == 0 && i < 2 {
+		return "", "", false
+	}
+	amount = s[:i]
+	// \s in a Go regexp is ASCII space, tab, newline, form feed and return.
+	for i < len(s) && strings.IndexByte(" \t\n\f\r", s[i]) >= 0 {
+		i++
+	}
+	unit = s[i:]
+	for j := range len(unit) {
+		if unit[j] < 'a' || unit[j] > 'z' {
+			return "", "", false
+		}
+	}
+	return amount, unit, true
+}
 
 // parseTaskCPU returns task-level cpu in CPU units (1024 to a vCPU). It takes
 // a JSON number, or a string holding units ("1024") or vCPUs ("1 vcpu",
@@ -38,15 +67,15 @@ func parseUnits(n *Node, unit string) (int, bool) {
 	default:
 		return 0, false
 	}
-	m := unitRE.FindStringSubmatch(s)
-	if m == nil || (m[2] != "" && m[2] != unit) {
+	amount, u, ok := splitAmount(s)
+	if !ok || (u != "" && u != unit) {
 		return 0, false
 	}
-	if m[2] == "" {
-		v, err := strconv.Atoi(m[1])
+	if u == "" {
+		v, err := strconv.Atoi(amount)
 		return v, err == nil && v > 0
 	}
-	f, err := strconv.ParseFloat(m[1], 64)
+	f, err := strconv.ParseFloat(amount, 64)
 	if err != nil {
 		return 0, false
 	}

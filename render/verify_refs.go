@@ -3,8 +3,6 @@ package render
 import (
 	"strconv"
 	"strings"
-
-	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
 // verifyKind is the kind of resource a reference points at.
@@ -208,17 +206,32 @@ func splitARN(s string) (verifyARN, bool) {
 	return verifyARN{partition: f[1], service: f[2], region: f[3], account: f[4], resource: f[5]}, true
 }
 
-// verifyECRHostRE matches a private ECR registry and captures its account.
-var verifyECRHostRE = lazyre.New(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/`)
-
 // ecrImageAccount reports whether image is in a private ECR registry, the
-// only place PlatformLookup can read, and the account that owns it.
+// only place PlatformLookup can read, and the account that owns it. It
+// implements the regexp
+// ^([0-9]{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/
+// and returns its group, as a loop that a one-shot run need not compile.
 func ecrImageAccount(image string) (string, bool) {
-	m := verifyECRHostRE.FindStringSubmatch(image)
-	if m == nil {
+	account, rest, ok := strings.Cut(image, ".")
+	if !ok || len(account) != 12 || !isDigits(account) {
 		return "", false
 	}
-	return m[1], true
+	rest, ok = strings.CutPrefix(rest, "dkr.ecr")
+	if !ok {
+		return "", false
+	}
+	rest, ok = strings.CutPrefix(strings.TrimPrefix(rest, "-fips"), ".")
+	if !ok {
+		return "", false
+	}
+	region, rest, ok := strings.Cut(rest, ".")
+	if !ok || region == "" || strings.Trim(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return "", false
+	}
+	if !strings.HasPrefix(rest, "amazonaws.com/") && !strings.HasPrefix(rest, "amazonaws.com.cn/") {
+		return "", false
+	}
+	return account, true
 }
 
 func verifyIndex(path string, i int) string {

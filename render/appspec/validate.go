@@ -6,21 +6,147 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
 	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // Shapes of the IDs an AppSpec holds. They are checked here, not left to
 // CodeDeploy, because an unrendered ${SUBNET} would otherwise only fail
-// halfway through a deployment.
-var (
-	subnetRE        = lazyre.New(`^subnet-[0-9a-f]{8,17}$`)
-	securityGroupRE = lazyre.New(`^sg-[0-9a-f]{8,17}$`)
-	platformRE      = lazyre.New(`^(LATEST|[0-9]+\.[0-9]+\.[0-9]+)$`)
-	// A Lambda function name with an optional version or alias, or its ARN.
-	functionRE = lazyre.New(`^(arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$`)
-)
+// halfway through a deployment. Each is a loop rather than a regexp,
+// because a one-shot CLI compiles every regexp it touches in every run;
+// matchers_test.go holds the regexp each one replaces and checks that they
+// agree.
+
+// isResourceID reports whether s is prefix followed by 8 to 17 lower-case
+// hex digits, as the regexps ^subnet-[0-9a-f]{8,17}$ (prefix "subnet-")
+// and ^sg-[0-9a-f]{8,17}$ (prefix "sg-") say.
+func isResourceID(s, prefix string) bool {
+	hex, ok := strings.CutPrefix(s, prefix)
+	if !ok || len(hex) < 8 || len(hex) > 17 {
+		return false
+	}
+	for i := range len(hex) {
+		if c := hex[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isPlatformVersion reports whether s is a Fargate platform version, as the
+// regexp ^(LATEST|[0-9]+\.[0-9]+\.[0-9]+)$ says: LATEST or 1.4.0.
+func isPlatformVersion(s string) bool {
+	if s == "LATEST" {
+		return true
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if !isDigits(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// isFunction reports whether s is a Lambda function name with an optional
+// version or alias, or its ARN, as the regexp
+// ^(arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$
+// says. Without the ARN, "arn:x" is still a name with a qualifier, as the
+// regexp's optional group allows.
+func isFunction(s string) bool {
+	if name, ok := cutFunctionARN(s); ok && isQualifiedFunctionName(name) {
+		return true
+	}
+	return isQualifiedFunctionName(s)
+}
+
+// cutFunctionARN returns what follows the function ARN prefix
+// arn:PARTITION:lambda:REGION:ACCOUNT:function: of s. None of the
+// prefix's fields may hold a colon, so its first six fields are the prefix.
+func cutFunctionARN(s string) (string, bool) {
+	f := strings.SplitN(s, ":", 7)
+	if len(f) != 7 || f[0] != "arn" || f[2] != "lambda" || f[5] != "function" {
+		return "", false
+	}
+	partition, ok := strings.CutPrefix(f[1], "aws")
+	if !ok || strings.IndexFunc(partition, func(r rune) bool { return !('a' <= r && r <= 'z' || r == '-') }) >= 0 {
+		return "", false
+	}
+	if !isLambdaRegion(f[3]) || len(f[4]) != 12 || !isDigits(f[4]) {
+		return "", false
+	}
+	return f[6], true
+}
+
+// isLambdaRegion reports whether s is shaped like a region, as
+// [a-z]{2}(-[a-z]+)+-[0-9] says: two letters, words, and one digit.
+func isLambdaRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	last := parts[len(parts)-1]
+	if len(parts) < 3 || len(parts[0]) != 2 || len(last) != 1 || !isDigits(last) {
+		return false
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if !isLower(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// isQualifiedFunctionName reports whether s is NAME or NAME:QUALIFIER, where
+// NAME is 1 to 64 and QUALIFIER 1 to 128 ASCII letters, digits, _ and -, or
+// QUALIFIER is $LATEST.
+func isQualifiedFunctionName(s string) bool {
+	name, qualifier, ok := strings.Cut(s, ":")
+	if !isWord(name, 64) {
+		return false
+	}
+	return !ok || qualifier == "$LATEST" || isWord(qualifier, 128)
+}
+
+// isWord reports whether s is 1 to limit ASCII letters, digits, _ and -.
+func isWord(s string, limit int) bool {
+	if len(s) == 0 || len(s) > limit {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isLower reports whether s is one or more ASCII lower-case letters.
+func isLower(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
 
 // isProviderName reports whether s is a capacity provider name: 1 to 255
 // ASCII letters, digits, _ and -. A loop rather than the regexp
@@ -125,7 +251,7 @@ func Validate(a *AppSpec, s *Sites, containers []Container) []Violation {
 			add(site, Violation{msg: msg})
 		}
 	}
-	if site := s.PlatformVersion; site != nil && !platformRE.MatchString(props.PlatformVersion) {
+	if site := s.PlatformVersion; site != nil && !isPlatformVersion(props.PlatformVersion) {
 		add(site, Violation{want: "LATEST or a version such as 1.4.0", got: props.PlatformVersion})
 	}
 	var vpc Awsvpc
@@ -139,12 +265,12 @@ func Validate(a *AppSpec, s *Sites, containers []Container) []Violation {
 		add(site, Violation{count: len(vpc.SecurityGroups), limit: maxSecurityGroups})
 	}
 	for i, site := range s.SubnetItems {
-		if site != nil && !subnetRE.MatchString(vpc.Subnets[i]) {
+		if site != nil && !isResourceID(vpc.Subnets[i], "subnet-") {
 			add(site, Violation{want: "a subnet ID such as subnet-0123456789abcdef0", got: vpc.Subnets[i]})
 		}
 	}
 	for i, site := range s.SecurityGroupItems {
-		if site != nil && !securityGroupRE.MatchString(vpc.SecurityGroups[i]) {
+		if site != nil && !isResourceID(vpc.SecurityGroups[i], "sg-") {
 			add(site, Violation{want: "a security group ID such as sg-0123456789abcdef0", got: vpc.SecurityGroups[i]})
 		}
 	}
@@ -184,7 +310,7 @@ func Validate(a *AppSpec, s *Sites, containers []Container) []Violation {
 			add(site.Event, Violation{msg: fmt.Sprintf("unknown hook%s; want one of %s", DidYouMean(h.Event, Hooks()), HookList)})
 			continue
 		}
-		if site.Function != nil && !functionRE.MatchString(h.Function) {
+		if site.Function != nil && !isFunction(h.Function) {
 			add(site.Function, Violation{want: "a Lambda function name or ARN", optionWant: "a Lambda function name or ARN after the =", got: h.Function})
 		}
 		if seenHook[h.Event] {

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
 // ImageRef is a parsed container image reference, as written in a task
@@ -44,16 +43,135 @@ type ECRRegistry struct {
 }
 
 // The grammar follows github.com/distribution/reference, the one Docker,
-// containerd and ECS agree on.
-var (
-	pathComponentRE   = lazyre.New(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	domainComponentRE = lazyre.New(`^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$`)
-	portRE            = lazyre.New(`^[0-9]+$`)
-	// ecrHostRE matches ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]
-	// and the dual-stack ACCOUNT.dkr-ecr[-fips].REGION.on.aws.
-	// The -fips hosts serve the same images as the plain ones.
-	ecrHostRE = lazyre.New(`^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.on\.aws)$`)
-)
+// containerd and ECS agree on. Its regexps are written out as loops below,
+// because a one-shot CLI compiles every regexp it touches in every run;
+// matchers_test.go holds each regexp and checks that they agree.
+
+// isPathComponent reports whether s is one component of a repository path,
+// as the regexp ^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$ says: runs of
+// lower-case letters and digits separated by one . or _, two _, or any
+// number of dashes.
+func isPathComponent(s string) bool {
+	i := 0
+	for {
+		start := i
+		for i < len(s) && isLowerOrDigit(s[i]) {
+			i++
+		}
+		if i == start {
+			return false
+		}
+		if i == len(s) {
+			return true
+		}
+		switch s[i] {
+		case '.':
+			i++
+		case '_':
+			i++
+			if i < len(s) && s[i] == '_' {
+				i++
+			}
+		case '-':
+			for i < len(s) && s[i] == '-' {
+				i++
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// isLowerOrDigit reports whether c is an ASCII lower-case letter or digit.
+func isLowerOrDigit(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// isDomainComponent reports whether s is one dot-separated label of a
+// registry host, as the regexp
+// ^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$ says: letters,
+// digits and dashes, not starting or ending with a dash.
+func isDomainComponent(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !isLetterOrDigit(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isDigits reports whether s is one or more ASCII digits, as the regexp
+// ^[0-9]+$ says (a registry port).
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseECRHostName returns the account and region of a lower-case private
+// ECR host, ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn] or the
+// dual-stack ACCOUNT.dkr-ecr[-fips].REGION.on.aws, as the groups of the
+// regexp
+// ^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.(R)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.(R)\.on\.aws)$
+// with R = [a-z]{2,4}(?:-[a-z]+)+-[0-9]+ give them. The -fips hosts serve
+// the same images as the plain ones.
+func parseECRHostName(host string) (account, region string, ok bool) {
+	account, rest, ok := strings.Cut(host, ".")
+	if !ok || len(account) != 12 || !isDigits(account) {
+		return "", "", false
+	}
+	suffixes := []string{".amazonaws.com", ".amazonaws.com.cn"}
+	if r, dualStack := strings.CutPrefix(rest, "dkr-ecr"); dualStack {
+		rest, suffixes = r, []string{".on.aws"}
+	} else if rest, ok = strings.CutPrefix(rest, "dkr.ecr"); !ok {
+		return "", "", false
+	}
+	rest, ok = strings.CutPrefix(strings.TrimPrefix(rest, "-fips"), ".")
+	if !ok {
+		return "", "", false
+	}
+	// No region holds a dot, so the region ends at the first one.
+	i := strings.IndexByte(rest, '.')
+	if i < 0 || !isECRRegion(rest[:i]) || !slices.Contains(suffixes, rest[i:]) {
+		return "", "", false
+	}
+	return account, rest[:i], true
+}
+
+// isECRRegion reports whether s is shaped like a region in an ECR host, as
+// [a-z]{2,4}(?:-[a-z]+)+-[0-9]+ says: us-east-1, us-gov-west-1, eusc-de-east-1.
+func isECRRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) < 2 || len(parts[0]) > 4 || !isDigits(parts[len(parts)-1]) {
+		return false
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if !isLower(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// isLower reports whether s is one or more ASCII lower-case letters.
+func isLower(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
 
 // isTag reports whether s is an image tag: an ASCII letter, digit or _,
 // then up to 127 letters, digits, _ . or -. A loop rather than the regexp
@@ -178,7 +296,7 @@ func parseImageRef(s string) (ImageRef, error) {
 				return ImageRef{}, err
 			}
 		}
-	} else if ecrHostRE.MatchString(strings.ToLower(name)) {
+	} else if _, _, ok := parseECRHostName(strings.ToLower(name)); ok {
 		// Valid by the grammar (docker.io/library/123456789012.dkr...) but
 		// certainly a registry whose repository was left out.
 		return ImageRef{}, fmt.Errorf("registry %s has no repository", name)
@@ -234,12 +352,12 @@ func checkRegistry(reg string) error {
 			}
 		}
 		for c := range strings.SplitSeq(host, ".") {
-			if !domainComponentRE.MatchString(c) {
+			if !isDomainComponent(c) {
 				return fmt.Errorf("invalid registry %q", reg)
 			}
 		}
 	}
-	if port != "" && !portRE.MatchString(port) {
+	if port != "" && !isDigits(port) {
 		return fmt.Errorf("invalid registry %q: port %q is not a number", reg, port)
 	}
 	return nil
@@ -256,7 +374,7 @@ func checkRepository(repo string) error {
 		if c == "" {
 			return fmt.Errorf("invalid repository %q: empty path component", repo)
 		}
-		if !pathComponentRE.MatchString(c) {
+		if !isPathComponent(c) {
 			return fmt.Errorf("invalid repository %q: component %q must be lowercase letters and digits, separated by one . or _, two _, or dashes", repo, c)
 		}
 	}
@@ -270,14 +388,11 @@ func parseECRHost(reg string) *ECRRegistry {
 	if h, p, ok := strings.Cut(host, ":"); ok && p == "443" {
 		host = h
 	}
-	m := ecrHostRE.FindStringSubmatch(host)
-	if m == nil {
+	account, region, ok := parseECRHostName(host)
+	if !ok {
 		return nil
 	}
-	if m[2] != "" {
-		return &ECRRegistry{Account: m[1], Region: m[2]}
-	}
-	return &ECRRegistry{Account: m[1], Region: m[3]}
+	return &ECRRegistry{Account: account, Region: region}
 }
 
 // String returns the reference as written: parsing and printing round-trip.
