@@ -73,6 +73,11 @@ var matchers = []matcher{
 			"1234567890123.dkr.ecr.us-east-1.amazonaws.com", "aws_account_id.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr.US-east-1.amazonaws.com",
 			"123456789012.dkr.ecr.us-east-1.amazonaws.com.cn.cn", "123456789012.dkr.ecr.us-\u212aast-1.amazonaws.com", "123456789012.dkr.ecr.us-east-１.amazonaws.com",
 			"123456789012.dkr.ecr.${AWS_REGION}.amazonaws.com"}},
+	{name: "Leftover", pattern: `\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(?:\$\$\$)?|<[^>]*>?`,
+		got:  Leftover,
+		want: func(re *regexp.Regexp, s string) string { return re.FindString(s) },
+		edges: []string{"${X}", "a${X", "{{ .X }}", "{{ .X", "{{\n}}", "$$$X$$$", "$$$X", "<IMAGE1_NAME>", "<IMAGE1", "a$b", "a{b", "a<b",
+			"$", "{", "<", "$$", "{{", "<>", "}}", ">"}},
 }
 
 // TestMatchersAgreeWithRegexps checks each hand-written matcher against

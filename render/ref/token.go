@@ -3,6 +3,7 @@ package ref
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
@@ -51,10 +52,20 @@ func Placeholder(tok string) string { return "<" + tok + ">" }
 // still hold when something upstream did not render them: shell and
 // Terraform ${X}, the ECS agent's $$$X$$$, Go template actions and
 // angle-bracket tokens such as <IMAGE1_NAME> where no placeholder belongs.
+// It stays a regexp, unlike the other matchers: four alternatives with
+// optional closings and a lazy .*? that stops at a newline would be a loop
+// harder to read than the pattern. Leftover skips it for the common string
+// that holds none of $ { <, so most runs never compile it.
 var leftoverRE = lazyre.New(`\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(?:\$\$\$)?|<[^>]*>?`)
 
 // Leftover returns the first unrendered template text in s, or "".
-func Leftover(s string) string { return leftoverRE.FindString(s) }
+func Leftover(s string) string {
+	// Every alternative of leftoverRE starts with one of these.
+	if !strings.ContainsAny(s, "${<") {
+		return ""
+	}
+	return leftoverRE.FindString(s)
+}
 
 // QuoteIfNeeded returns s as written when it is printable text without a
 // quote or backslash, and quoted (%q) otherwise: messages show leftovers
