@@ -25,7 +25,7 @@ func splitAmount(s string) (amount, unit string, ok bool) {
 			i++
 		}
 	}
-	// A lone "." has no digit on either side.
+	// With no digit before the dot, one must follow it: "" and "." are no amount.
 	if whole == 0 && i < 2 {
 		return "", "", false
 	}
