@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -62,6 +63,24 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 	if err != nil {
 		return err
 	}
+	// Each service's artifacts are encoded as soon as it renders, and only
+	// the bytes are kept until the all-or-nothing write: a document tree
+	// costs several times its encoding.
+	var mu sync.Mutex
+	encoded := map[string][]artifacts.File{}
+	o.Finish = func(service string, r *render.Result) error {
+		fs, err := artifacts.Encode(r)
+		if err != nil || !write {
+			return err
+		}
+		for i := range fs {
+			fs[i].Name = path.Join(service, fs[i].Name)
+		}
+		mu.Lock()
+		encoded[service] = fs
+		mu.Unlock()
+		return nil
+	}
 	results, err := render.RenderManifest(ctx, m, o, deps)
 	if err != nil {
 		return renderFailed(c, flagError(err))
@@ -80,14 +99,7 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 		for _, w := range s.Result.Warnings {
 			printLine(stderr, "warning: ", fmt.Sprintf("service %q: %s", s.Name, w.String()))
 		}
-		fs, err := artifacts.Encode(s.Result)
-		if err != nil {
-			return fmt.Errorf("service %q: %w", s.Name, err)
-		}
-		for _, f := range fs {
-			f.Name = path.Join(s.Name, f.Name)
-			files = append(files, f)
-		}
+		files = append(files, encoded[s.Name]...)
 	}
 	if !write {
 		if len(results) == 1 {
