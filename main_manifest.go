@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -21,7 +23,9 @@ func manifestFlag() cli.Flag {
 }
 
 func onlyFlag() cli.Flag {
-	return &cli.StringSliceFlag{Name: "only", EnvVars: env("ONLY"), Usage: "with --manifest, render only these services: `NAME[,NAME...]` (repeatable)"}
+	// KeepSpace: urfave/cli would trim --only ' ' to an empty value, which
+	// reads as no --only at all and renders every service.
+	return &cli.StringSliceFlag{Name: "only", EnvVars: env("ONLY"), KeepSpace: true, Usage: "with --manifest, render only these services: `NAME[,NAME...]` (repeatable)"}
 }
 
 // perServiceFlags are the flags a manifest says per service; given beside
@@ -53,6 +57,11 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 	local := render.LocalLoader{Stdin: stdin}
 	raw, err := local.Load(ctx, ref.Source{Kind: ref.SourceFile, Path: file})
 	if err != nil {
+		// Load's own hint offers stdin and S3, which a manifest cannot be.
+		var nr *render.NotRegularFileError
+		if errors.As(err, &nr) {
+			return &render.InputError{Err: fmt.Errorf("--manifest %v: %s, not a regular file; give the manifest as a file path (not - or s3://)", nr.Src, nr.What)}
+		}
 		return err
 	}
 	m, err := render.ParseManifest(file, raw)
@@ -164,13 +173,19 @@ func manifestOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (ren
 	o.Images = images
 	// Slice flags split on no comma here (an image may hold one), so the
 	// list form NAME,NAME is split by hand: a service name holds none.
+	// CodeBuild defines a project's variables even when empty, so an empty
+	// ECSRENDER_ONLY means no --only; urfave/cli reads it from the process
+	// environment, as here. An empty or blank name given any other way is
+	// a mistake that would otherwise render every service.
+	v, ok := os.LookupEnv("ECSRENDER_ONLY")
+	emptyEnv := ok && v == ""
 	for _, v := range c.StringSlice("only") {
-		if v == "" {
-			continue // an empty ECSRENDER_ONLY
+		if v == "" && emptyEnv {
+			continue
 		}
 		for _, name := range strings.Split(v, ",") {
 			if name = strings.TrimSpace(name); name == "" {
-				return render.ManifestOptions{}, usageError{fmt.Errorf("--only %q: want NAME[,NAME...]", v)}
+				return render.ManifestOptions{}, usageError{fmt.Errorf("--only %q: an empty service name; want NAME[,NAME...]", v)}
 			}
 			o.Only = append(o.Only, name)
 		}
