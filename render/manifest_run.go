@@ -154,6 +154,7 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 	// Which containers each service has, for the command line's images.
 	has := make([]map[string]bool, len(services))
 	refs := make([][]ref.ImageRef, len(services))
+	skeletons := newSkeletons(loader)
 	inParallel(ctx, len(services), parallel, errs, func(i int) error {
 		s := services[i]
 		var err error
@@ -162,7 +163,7 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 		}
 		// A template that cannot be read or evaluated gives nothing here:
 		// the render fails on it the same way and says why.
-		td := evaluatedTemplate(ctx, loader, opts[i])
+		td := skeletons.evaluated(ctx, opts[i])
 		if len(o.Images) > 0 && td != nil {
 			has[i] = map[string]bool{}
 			for _, name := range containerNames(td) {
@@ -180,7 +181,7 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 	if d.Resolver != nil {
 		d.Resolver = resolveAll(ctx, d.Resolver, slices.Concat(refs...))
 	}
-	refs = nil
+	refs, skeletons = nil, nil
 	inParallel(ctx, len(services), parallel, errs, func(i int) error {
 		r, err := Render(ctx, opts[i], d)
 		if err != nil {
@@ -292,17 +293,70 @@ func inParallel(ctx context.Context, n, parallel int, errs []error, f func(i int
 	wg.Wait()
 }
 
-// evaluatedTemplate is the service's template, read through the run's
-// shared loader (so at no extra cost) and evaluated with the service's
-// variables, or nil when it cannot be read or evaluated.
-func evaluatedTemplate(ctx context.Context, l Loader, o Options) *Node {
-	td, _, err := loadTaskDefinition(ctx, l, o.Template)
-	if err != nil {
+// skeletons are the templates of a run cut down to what its first pass
+// needs, each container's name and image: a template is parsed once
+// however many services use it, and a service evaluates only those few
+// strings, not its whole document.
+type skeletons struct {
+	loader Loader
+	mu     sync.Mutex
+	bySrc  map[string]*skeleton
+}
+
+type skeleton struct {
+	once sync.Once
+	td   *Node // nil when the template cannot be read or parsed
+}
+
+func newSkeletons(l Loader) *skeletons {
+	return &skeletons{loader: l, bySrc: map[string]*skeleton{}}
+}
+
+// evaluated is the skeleton of the service's template evaluated with the
+// service's variables, or nil when the template cannot be read, parsed or
+// evaluated: the render then fails on it the same way and says why. A
+// template action cannot change a document's structure, so the names and
+// images are those the whole document's evaluation gives.
+func (s *skeletons) evaluated(ctx context.Context, o Options) *Node {
+	s.mu.Lock()
+	sk, ok := s.bySrc[o.Template.String()]
+	if !ok {
+		sk = &skeleton{}
+		s.bySrc[o.Template.String()] = sk
+	}
+	s.mu.Unlock()
+	sk.once.Do(func() {
+		if td, _, err := loadTaskDefinition(ctx, s.loader, o.Template); err == nil {
+			sk.td = namesAndImages(td)
+		}
+	})
+	if sk.td == nil {
 		return nil
 	}
+	td := namesAndImages(sk.td) // a copy: evaluation writes in place
 	data := TemplateData{Vars: o.Variables, LookupEnv: o.LookupEnv, Context: ctx}
 	if problems, err := evaluateTaskDefinition(td, data); err != nil || len(problems) > 0 {
 		return nil
 	}
 	return td
+}
+
+// namesAndImages is a task definition holding only the name and image
+// strings of td's containers, in order.
+func namesAndImages(td *Node) *Node {
+	cds := td.Get("containerDefinitions")
+	if cds == nil || cds.Kind != Array {
+		return nil
+	}
+	out := &Node{Kind: Array}
+	for _, c := range cds.Items {
+		item := NewObject()
+		for _, key := range []string{"name", "image"} {
+			if v := c.Get(key); v != nil && v.Kind == String {
+				item.Members = append(item.Members, Member{Key: key, Value: NewString(v.Str)})
+			}
+		}
+		out.Items = append(out.Items, item)
+	}
+	return NewObject(Member{Key: "containerDefinitions", Value: out})
 }
