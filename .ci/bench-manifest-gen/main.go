@@ -132,7 +132,9 @@ func seed(ctx context.Context, endpoint, dir, sizes string, env int) error {
 	}
 	for r := range repositories {
 		name := repo(r)
-		if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: &name}); err != nil {
+		if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: &name}); err != nil &&
+			// A retried create whose first attempt went through.
+			!strings.Contains(err.Error(), "RepositoryAlreadyExistsException") {
 			return fmt.Errorf("create repository %s: %w", name, err)
 		}
 		for tag := range tags {
