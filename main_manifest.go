@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -20,7 +23,9 @@ func manifestFlag() cli.Flag {
 }
 
 func onlyFlag() cli.Flag {
-	return &cli.StringSliceFlag{Name: "only", EnvVars: env("ONLY"), Usage: "with --manifest, render only these services: `NAME[,NAME...]` (repeatable)"}
+	// KeepSpace: urfave/cli would trim --only ' ' to an empty value, which
+	// reads as no --only at all and renders every service.
+	return &cli.StringSliceFlag{Name: "only", EnvVars: env("ONLY"), KeepSpace: true, Usage: "with --manifest, render only these services: `NAME[,NAME...]` (repeatable)"}
 }
 
 // perServiceFlags are the flags a manifest says per service; given beside
@@ -52,6 +57,11 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 	local := render.LocalLoader{Stdin: stdin}
 	raw, err := local.Load(ctx, ref.Source{Kind: ref.SourceFile, Path: file})
 	if err != nil {
+		// Load's own hint offers stdin and S3, which a manifest cannot be.
+		var nr *render.NotRegularFileError
+		if errors.As(err, &nr) {
+			return &render.InputError{Err: fmt.Errorf("--manifest %v: %s, not a regular file; give the manifest as a file path (not - or s3://)", nr.Src, nr.What)}
+		}
 		return err
 	}
 	m, err := render.ParseManifest(file, raw)
@@ -61,6 +71,24 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 	deps, err := runDeps(ctx, c, stdin, stderr, o.Verify)
 	if err != nil {
 		return err
+	}
+	// Each service's artifacts are encoded as soon as it renders, and only
+	// the bytes are kept until the all-or-nothing write: a document tree
+	// costs several times its encoding.
+	var mu sync.Mutex
+	encoded := map[string][]artifacts.File{}
+	o.Finish = func(service string, r *render.Result) error {
+		fs, err := artifacts.Encode(r)
+		if err != nil || !write {
+			return err
+		}
+		for i := range fs {
+			fs[i].Name = path.Join(service, fs[i].Name)
+		}
+		mu.Lock()
+		encoded[service] = fs
+		mu.Unlock()
+		return nil
 	}
 	results, err := render.RenderManifest(ctx, m, o, deps)
 	if err != nil {
@@ -80,14 +108,7 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 		for _, w := range s.Result.Warnings {
 			printLine(stderr, "warning: ", fmt.Sprintf("service %q: %s", s.Name, w.String()))
 		}
-		fs, err := artifacts.Encode(s.Result)
-		if err != nil {
-			return fmt.Errorf("service %q: %w", s.Name, err)
-		}
-		for _, f := range fs {
-			f.Name = path.Join(s.Name, f.Name)
-			files = append(files, f)
-		}
+		files = append(files, encoded[s.Name]...)
 	}
 	if !write {
 		if len(results) == 1 {
@@ -152,13 +173,19 @@ func manifestOptions(c *cli.Context, lookupEnv func(string) (string, bool)) (ren
 	o.Images = images
 	// Slice flags split on no comma here (an image may hold one), so the
 	// list form NAME,NAME is split by hand: a service name holds none.
+	// CodeBuild defines a project's variables even when empty, so an empty
+	// ECSRENDER_ONLY means no --only; urfave/cli reads it from the process
+	// environment, as here. An empty or blank name given any other way is
+	// a mistake that would otherwise render every service.
+	v, ok := os.LookupEnv("ECSRENDER_ONLY")
+	emptyEnv := ok && v == ""
 	for _, v := range c.StringSlice("only") {
-		if v == "" {
-			continue // an empty ECSRENDER_ONLY
+		if v == "" && emptyEnv {
+			continue
 		}
 		for _, name := range strings.Split(v, ",") {
 			if name = strings.TrimSpace(name); name == "" {
-				return render.ManifestOptions{}, usageError{fmt.Errorf("--only %q: want NAME[,NAME...]", v)}
+				return render.ManifestOptions{}, usageError{fmt.Errorf("--only %q: an empty service name; want NAME[,NAME...]", v)}
 			}
 			o.Only = append(o.Only, name)
 		}

@@ -173,3 +173,58 @@ func batchProblems(bs *buildspec, batch *batchBuildspec) []string {
 	}
 	return out
 }
+
+// TestManifestOnlyEmpty shows that an empty or blank --only is refused
+// rather than read as no --only (which renders every service), while an
+// empty ECSRENDER_ONLY, as CodeBuild defines unset variables, is no --only.
+func TestManifestOnlyEmpty(t *testing.T) {
+	lookup := func(k string) (string, bool) {
+		if k == "CODEBUILD_RESOLVED_SOURCE_VERSION" {
+			return "3f2a9c1", true
+		}
+		return "", false
+	}
+	tests := []struct {
+		name   string
+		env    *string // ECSRENDER_ONLY
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{name: "blank", args: []string{"--only", " "}, code: exitInput,
+			stderr: "error: --only \" \": an empty service name; want NAME[,NAME...]\n"},
+		{name: "empty", args: []string{"--only", ""}, code: exitInput,
+			stderr: "error: --only \"\": an empty service name; want NAME[,NAME...]\n"},
+		{name: "a blank name in a list", args: []string{"--only", "worker, ,rails"}, code: exitInput,
+			stderr: "error: --only \"worker, ,rails\": an empty service name; want NAME[,NAME...]\n"},
+		{name: "blank variable", env: ptr(" "), code: exitInput,
+			stderr: "error: --only \" \": an empty service name; want NAME[,NAME...]\n"},
+		{name: "empty variable is unset", env: ptr(""), stdout: "ok: 3 services render and pass every check\n"},
+		{name: "names with spaces", args: []string{"--only", " worker , rails"}, stdout: "ok: 2 services render and pass every check\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env != nil {
+				t.Setenv("ECSRENDER_ONLY", *tt.env)
+			} else {
+				t.Setenv("ECSRENDER_ONLY", "unset")
+				os.Unsetenv("ECSRENDER_ONLY")
+			}
+			argv := append([]string{"ecsrender", "check", "--offline", "--manifest", "testdata/manifest/ecsrender.yaml"}, tt.args...)
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), argv, nil, &stdout, &stderr, lookup)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", code, tt.code, stderr.String())
+			}
+			if tt.stderr != "" && stderr.String() != tt.stderr {
+				t.Errorf("stderr:\n got %q\nwant %q", stderr.String(), tt.stderr)
+			}
+			if stdout.String() != tt.stdout {
+				t.Errorf("stdout:\n got %q\nwant %q", stdout.String(), tt.stdout)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }

@@ -28,6 +28,12 @@
 //     in the returned error, one line each, after the failure that caused
 //     it. Temporary files that a killed run left behind are removed under
 //     the lock before writing, in each directory written into.
+//   - Durable before success. A single service's files are fsynced one by
+//     one before the renames, and their directories after. Many files
+//     (more than 16: a manifest's) are made durable by one syncfs(2) of
+//     DIR's file system before the first rename and one after the last
+//     (Linux on amd64 and arm64; elsewhere, or where a seccomp filter
+//     refuses it, each file and directory is fsynced).
 //   - Exactly this run's artifacts, in each directory it writes into.
 //     After a success every directory that received a file holds the
 //     files this run wrote and no other artifact: a file with an artifact

@@ -29,6 +29,12 @@ func Write(ctx context.Context, dir string, files []File) error {
 	return osFS().write(ctx, dir, files)
 }
 
+// fsSyncer syncs the whole file system that holds a directory.
+type fsSyncer interface {
+	Sync() error
+	Close() error
+}
+
 // tempFile is the part of *os.File that writing a temporary file uses.
 type tempFile interface {
 	io.Writer
@@ -52,6 +58,12 @@ type fsys struct {
 	rename     func(oldpath, newpath string) error
 	remove     func(name string) error
 	syncDir    func(dir string)
+	// openFS opens the file system of a directory for one sync of all
+	// of it; errors.ErrUnsupported where there is no such call.
+	openFS func(dir string) (fsSyncer, error)
+	// syncFile syncs a written file by name, where the file system
+	// could not be synced as a whole.
+	syncFile func(name string) error
 	// busy is called once if another writer holds the lock; tests use it
 	// to know that Write is waiting without measuring time.
 	busy func()
@@ -70,6 +82,8 @@ func osFS() fsys {
 		rename:     os.Rename,
 		remove:     os.Remove,
 		syncDir:    syncDir,
+		openFS:     openFS,
+		syncFile:   syncFile,
 	}
 }
 
@@ -86,6 +100,7 @@ type change struct {
 // into, in the order they first appear.
 func checkNames(files []File) ([]string, error) {
 	seen := make(map[string]bool, len(files))
+	seenDir := map[string]bool{}
 	var dirs []string
 	for _, f := range files {
 		if err := checkName(f.Name); err != nil {
@@ -96,7 +111,8 @@ func checkNames(files []File) ([]string, error) {
 			return nil, fmt.Errorf("write %q: given twice", f.Name)
 		}
 		seen[f.Name] = true
-		if d := path.Dir(f.Name); !slices.Contains(dirs, d) {
+		if d := path.Dir(f.Name); !seenDir[d] {
+			seenDir[d] = true
 			dirs = append(dirs, d)
 		}
 	}
@@ -151,6 +167,10 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 	if err != nil {
 		return err
 	}
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		seen[f.Name] = true
+	}
 	if err := fsys.mkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create output directory %q: %w", dir, unwrapPath(err))
 	}
@@ -174,11 +194,33 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 			return err
 		}
 	}
+	// A directory this run created is empty: nothing in it needs looking at.
+	fresh := make(map[string]bool, len(created))
+	for _, c := range created {
+		fresh[c] = true
+	}
 	for _, d := range dirs {
-		if p := filepath.Join(dir, filepath.FromSlash(d)); !slices.Contains(created, p) {
+		if p := filepath.Join(dir, filepath.FromSlash(d)); !fresh[p] {
 			if err := fsys.removeStaleTemps(p); err != nil {
 				return err
 			}
+		}
+	}
+
+	// Many files (a manifest's services) are made durable by one sync of
+	// the file system before the first rename and one after the last,
+	// instead of an fsync of every file and directory: on ext4 those cost
+	// a journal commit each. A single service's few files keep their own
+	// fsyncs, which wait for nothing else on the machine.
+	var fss fsSyncer
+	if len(files) > maxParallelSyncs {
+		switch fss, err = fsys.openFS(dir); {
+		case errors.Is(err, errors.ErrUnsupported):
+			fss = nil
+		case err != nil:
+			return fmt.Errorf("write %q: open for syncing: %w", dir, unwrapPath(err))
+		default:
+			defer fss.Close()
 		}
 	}
 
@@ -196,8 +238,13 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 			}
 		}
 	}()
-	if err := fsys.writeTemps(ctx, dir, files, temps); err != nil {
+	if err := fsys.writeTemps(ctx, dir, files, temps, fss == nil); err != nil {
 		return err
+	}
+	if fss != nil {
+		if err := fsys.syncTemps(dir, fss, temps); err != nil {
+			return err
+		}
 	}
 
 	var changes []change
@@ -210,6 +257,9 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 				if c.backup != "" {
 					fsys.remove(c.backup)
 				}
+			}
+			if fss != nil && fss.Sync() == nil {
+				return
 			}
 			// A new directory's entry is in its parent. Each directory is
 			// synced once, however many new directories it holds.
@@ -237,9 +287,12 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 	// this run writes into are looked at: another directory may hold
 	// another service's artifacts, which this run must not touch.
 	for _, d := range dirs {
+		if fresh[filepath.Join(dir, filepath.FromSlash(d))] {
+			continue
+		}
 		for _, name := range artifactNames() {
 			rel := path.Join(d, name)
-			if slices.ContainsFunc(files, func(f File) bool { return f.Name == rel }) {
+			if seen[rel] {
 				continue
 			}
 			c, err := fsys.moveAside(dir, rel)
@@ -261,7 +314,10 @@ func (fsys fsys) write(ctx context.Context, dir string, files []File) (err error
 		}
 		target := filepath.Join(dir, filepath.FromSlash(f.Name))
 		backup := ""
-		_, statErr := fsys.lstat(target)
+		statErr := fs.ErrNotExist
+		if !fresh[filepath.Dir(target)] {
+			_, statErr = fsys.lstat(target)
+		}
 		if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
 			// Without knowing, a rollback could remove an earlier file
 			// it never kept.
@@ -428,11 +484,12 @@ func (fsys fsys) freeBackup(target string) (string, error) {
 	return backup, nil
 }
 
-// maxParallelSyncs bounds the files written and synced at once. A
-// manifest's run writes four files per service; synced one after another
-// each waits for its own journal commit (about 2 ms on ext4), while syncs
-// under way together share commits: 400 files take 0.8 s one by one and
-// 0.2 s sixteen at a time.
+// maxParallelSyncs bounds the files written (and, without a file system
+// sync, synced) at once. A manifest's run writes four files per service;
+// creating a file is CPU time in the kernel, which more cores share, and
+// fsyncs under way together share journal commits: 400 files take 0.8 s
+// synced one by one and 0.2 s sixteen at a time. It is also the number of
+// files above which Write syncs the file system once instead.
 const maxParallelSyncs = 16
 
 // parallel runs f(0) ... f(n-1), at most maxParallelSyncs at once.
@@ -455,7 +512,7 @@ func parallel(n int, f func(i int)) {
 // one, stopping at the first failure; many (a manifest's services) with their syncs
 // overlapping, no new one started after a failure. It returns the first
 // failure in files' order.
-func (fsys fsys) writeTemps(ctx context.Context, dir string, files []File, temps []string) error {
+func (fsys fsys) writeTemps(ctx context.Context, dir string, files []File, temps []string, syncEach bool) error {
 	stopped := func() error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("write %q: stopped: %w", dir, err)
@@ -468,7 +525,7 @@ func (fsys fsys) writeTemps(ctx context.Context, dir string, files []File, temps
 				return err
 			}
 			var err error
-			if temps[i], err = fsys.writeTemp(dir, f); err != nil {
+			if temps[i], err = fsys.writeTemp(dir, f, syncEach); err != nil {
 				return err
 			}
 		}
@@ -484,7 +541,7 @@ func (fsys fsys) writeTemps(ctx context.Context, dir string, files []File, temps
 			failed.Store(true)
 			return
 		}
-		if temps[i], errs[i] = fsys.writeTemp(dir, files[i]); errs[i] != nil {
+		if temps[i], errs[i] = fsys.writeTemp(dir, files[i], syncEach); errs[i] != nil {
 			failed.Store(true)
 		}
 	})
@@ -497,9 +554,9 @@ func (fsys fsys) writeTemps(ctx context.Context, dir string, files []File, temps
 }
 
 // writeTemp writes f beside its target under a name no other run can hold
-// (CreateTemp opens it with O_EXCL), and returns that name even when
-// writing failed, so the caller removes it.
-func (fsys fsys) writeTemp(dir string, f File) (string, error) {
+// (CreateTemp opens it with O_EXCL), syncs it if sync is set, and returns
+// that name even when writing failed, so the caller removes it.
+func (fsys fsys) writeTemp(dir string, f File, sync bool) (string, error) {
 	target := filepath.Join(dir, filepath.FromSlash(f.Name))
 	t, err := fsys.createTemp(filepath.Dir(target), "."+filepath.Base(target)+".*.tmp")
 	if err != nil {
@@ -510,9 +567,11 @@ func (fsys fsys) writeTemp(dir string, f File) (string, error) {
 		t.Close()
 		return name, fmt.Errorf("write %q: %w", target, unwrapPath(err))
 	}
-	if err := t.Sync(); err != nil {
-		t.Close()
-		return name, fmt.Errorf("write %q: %w", target, unwrapPath(err))
+	if sync {
+		if err := t.Sync(); err != nil {
+			t.Close()
+			return name, fmt.Errorf("write %q: %w", target, unwrapPath(err))
+		}
 	}
 	if err := t.Close(); err != nil {
 		return name, fmt.Errorf("write %q: %w", target, unwrapPath(err))
@@ -522,6 +581,53 @@ func (fsys fsys) writeTemp(dir string, f File) (string, error) {
 		return name, fmt.Errorf("write %q: %w", target, unwrapPath(err))
 	}
 	return name, nil
+}
+
+// syncTemps makes every written temporary file durable with one sync of
+// the file system, or, where that call is refused as unsupported (a
+// seccomp filter), with an fsync of each file.
+func (fsys fsys) syncTemps(dir string, fss fsSyncer, temps []string) error {
+	err := fss.Sync()
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("write %q: sync the written files: %w", dir, err)
+	}
+	errs := make([]error, len(temps))
+	parallel(len(temps), func(i int) { errs[i] = fsys.syncFile(temps[i]) })
+	for i, err := range errs {
+		if err != nil {
+			target := filepath.Join(filepath.Dir(temps[i]), tempTarget(filepath.Base(temps[i])))
+			return fmt.Errorf("write %q: %w", target, unwrapPath(err))
+		}
+	}
+	return nil
+}
+
+// tempTarget is the artifact name a temporary file name of writeTemp's
+// stands for.
+func tempTarget(temp string) string {
+	for _, a := range artifactNames() {
+		if strings.HasPrefix(temp, "."+a+".") {
+			return a
+		}
+	}
+	return temp
+}
+
+// syncFile syncs the file name through a new descriptor: fsync writes
+// back the file's data whichever descriptor asks.
+func syncFile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // unwrapPath drops the *os.PathError wrapper, whose temporary file name

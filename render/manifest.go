@@ -488,8 +488,90 @@ func (p *manifestParser) service(n *yaml.Node, path string) (ManifestService, bo
 	case s.Options.NoAppSpec && (len(given) > 0 && given[0] != "container" || len(given) > 1):
 		last := given[len(given)-1]
 		p.problem(keys[last], path+"."+last, "no AppSpec is written with no-appspec")
+	case len(p.problems) == before:
+		p.appSpecKeys(keys, path, *a)
 	}
 	return s, len(p.problems) == before
+}
+
+// appSpecKeys checks the service's AppSpec keys as the AppSpec flags are
+// checked, but all at once, each at its line and in the manifest's key
+// names: left to the render, they would come one at a time, worded as
+// flags, with no line. The container's port is checked against the
+// template at render time.
+func (p *manifestParser) appSpecKeys(keys map[string]*yaml.Node, path string, o appspec.Options) {
+	site := func(n *yaml.Node, at string) *appspec.Site {
+		return &appspec.Site{Path: at, Order: n.Line}
+	}
+	props := appspec.Properties{PlatformVersion: o.PlatformVersion}
+	sites := &appspec.Sites{}
+	if n, ok := keys["container"]; ok && o.Container != "" {
+		name, portText, ok := strings.Cut(o.Container, ":")
+		port, good := appspec.Whole(portText, 65535)
+		if !ok || name == "" || !good || port == 0 {
+			p.problem(n, path+".container", "want NAME:PORT with a port from 1 to 65535, got %q", o.Container)
+		}
+	}
+	if n, ok := keys["platform-version"]; ok && o.PlatformVersion != "" {
+		sites.PlatformVersion = site(n, path+".platform-version")
+	}
+	items := func(key string, ids []string) (*appspec.Site, []*appspec.Site) {
+		n := keys[key]
+		var out []*appspec.Site
+		for i := range ids {
+			out = append(out, site(n.Content[i], indexPath(path+"."+key, i)))
+		}
+		return site(n, path+"."+key), out
+	}
+	if len(o.Subnets) > 0 {
+		vpc := appspec.Awsvpc{Subnets: o.Subnets, SecurityGroups: o.SecurityGroups, AssignPublicIP: o.AssignPublicIP}
+		props.NetworkConfiguration = &appspec.Network{AwsvpcConfiguration: vpc}
+		sites.Subnets, sites.SubnetItems = items("subnets", o.Subnets)
+		if len(o.SecurityGroups) > 0 {
+			sites.SecurityGroups, sites.SecurityGroupItems = items("security-groups", o.SecurityGroups)
+		}
+		if o.AssignPublicIP != "" {
+			sites.AssignPublicIP = site(keys["assign-public-ip"], path+".assign-public-ip")
+		}
+	} else {
+		// ECS needs subnets in an awsvpc configuration.
+		for _, key := range []string{"security-groups", "assign-public-ip"} {
+			if n, ok := keys[key]; ok {
+				p.problem(n, path+"."+key, "needs subnets")
+			}
+		}
+	}
+	for i, f := range o.CapacityProviders {
+		n := keys["capacity-providers"].Content[i]
+		at := indexPath(path+".capacity-providers", i)
+		parts := strings.Split(f, ":")
+		item := appspec.CapacityProvider{CapacityProvider: parts[0]}
+		ok := len(parts) == 2 || len(parts) == 3
+		if ok {
+			item.Weight, ok = appspec.Whole(parts[1], appspec.MaxWeight)
+		}
+		if ok && len(parts) == 3 {
+			item.Base, ok = appspec.Whole(parts[2], appspec.MaxBase)
+		}
+		if !ok {
+			p.problem(n, at, "want NAME:WEIGHT[:BASE] (weight 0 to %d, base 0 to %d), got %q", appspec.MaxWeight, appspec.MaxBase, f)
+			continue
+		}
+		props.CapacityProviderStrategy = append(props.CapacityProviderStrategy, item)
+		sites.CapacityProviders = append(sites.CapacityProviders, appspec.CapacityProviderSites{Name: site(n, at), Base: site(n, at)})
+	}
+	var hooks []appspec.Hook
+	for _, h := range o.Hooks {
+		event, fn, _ := strings.Cut(h, "=")
+		n := keyNode(keys["hooks"], event)
+		at := joinPath(path+".hooks", event)
+		hooks = append(hooks, appspec.Hook{Event: event, Function: fn})
+		sites.Hooks = append(sites.Hooks, appspec.HookSites{Event: site(n, at), Function: site(n, at)})
+	}
+	as := &appspec.AppSpec{TargetService: appspec.Service{Properties: props}, Hooks: hooks}
+	for _, v := range appspec.Validate(as, sites, nil) {
+		p.problems = append(p.problems, ManifestProblem{Line: v.Site.Order, Path: v.Site.Path, Msg: v.Message()})
+	}
 }
 
 // manifestAppSpecKeys names the AppSpec keys that were given, in the

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/ecsrender/ecsrender/render/ref"
 )
 
 // DefaultParallel is how many services of a manifest render at once by
@@ -32,9 +34,17 @@ type ManifestOptions struct {
 	Verify bool
 	// Parallel bounds the services rendering at once; 0 is DefaultParallel.
 	Parallel int
+	// Finish, if set, is given each service's result as soon as the
+	// service renders, from the service's own goroutine (so at most
+	// Parallel at once), to turn it into what the caller keeps, such as
+	// the encoded artifacts. An error fails that service. The run then
+	// keeps only the result's messages (Notices, Warnings, Changes), so
+	// that many services cost their encoded bytes, not their documents.
+	Finish func(service string, r *Result) error
 }
 
-// ServiceResult is one rendered service of a manifest.
+// ServiceResult is one rendered service of a manifest. With
+// ManifestOptions.Finish its Result holds the messages alone.
 type ServiceResult struct {
 	Name   string
 	Result *Result
@@ -108,6 +118,14 @@ func (m *Manifest) Select(only []string) ([]ManifestService, error) {
 // source is read once, and the images of every service are looked up
 // together, once per ECR repository for the whole run. It writes nothing.
 //
+// It goes over the services twice. The first pass reads and evaluates
+// each template only to learn its containers and images, and keeps
+// nothing else; the images of all services are then looked up in one
+// Resolve. The second renders each service, its images answered at once.
+// So no service waits for the others' images while holding its document:
+// at most o.Parallel documents are alive at a time, however many services
+// the manifest has.
+//
 // It returns every service's result, in manifest order, or nothing: one
 // failing service fails the run, and the error lists every failure with
 // its service's name. Input problems alone are an *InputError (the CLI's
@@ -129,50 +147,55 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 	if d.VerifyCache == nil {
 		d.VerifyCache = NewVerifyCache()
 	}
-	var batch *resolveBatch
-	if d.Resolver != nil {
-		batch = newResolveBatch(ctx, d.Resolver, len(services))
-	}
 
 	results := make([]*Result, len(services))
 	errs := make([]error, len(services))
+	opts := make([]Options, len(services))
 	// Which containers each service has, for the command line's images.
 	has := make([]map[string]bool, len(services))
-	slots := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, s := range services {
-		slot := &serviceSlot{slots: slots}
-		sd := d
-		if batch != nil {
-			sd.Resolver = batch.forService(i, slot)
+	refs := make([][]ref.ImageRef, len(services))
+	skeletons := newSkeletons(loader)
+	inParallel(ctx, len(services), parallel, errs, func(i int) error {
+		s := services[i]
+		var err error
+		if opts[i], err = serviceOptions(s, o); err != nil {
+			return err
 		}
-		wg.Go(func() {
-			defer func() {
-				slot.release()
-				if batch != nil {
-					batch.done(i)
-				}
-			}()
-			if err := slot.acquire(ctx); err != nil {
-				errs[i] = err
-				return
+		// A template that cannot be read or evaluated gives nothing here:
+		// the render fails on it the same way and says why.
+		td := skeletons.evaluated(ctx, opts[i])
+		if len(o.Images) > 0 && td != nil {
+			has[i] = map[string]bool{}
+			for _, name := range containerNames(td) {
+				has[i][name] = true
 			}
-			opts, err := serviceOptions(s, o)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			if len(o.Images) > 0 {
-				has[i] = templateContainers(ctx, loader, opts)
-			}
-			if opts.Images, err = addRunImages(s, opts.Images, o.Images, has[i]); err != nil {
-				errs[i] = err
-				return
-			}
-			results[i], errs[i] = Render(ctx, opts, sd)
-		})
+		}
+		if opts[i].Images, err = addRunImages(s, opts[i].Images, o.Images, has[i]); err != nil {
+			return err
+		}
+		if td != nil && d.Resolver != nil && setImages(containerIndex(td), opts[i].Images, opts[i].Placeholders) == nil {
+			refs[i] = templateImageRefs(td)
+		}
+		return nil
+	})
+	if d.Resolver != nil {
+		d.Resolver = resolveAll(ctx, d.Resolver, slices.Concat(refs...))
 	}
-	wg.Wait()
+	refs, skeletons = nil, nil
+	inParallel(ctx, len(services), parallel, errs, func(i int) error {
+		r, err := Render(ctx, opts[i], d)
+		if err != nil {
+			return err
+		}
+		if o.Finish != nil {
+			if err := o.Finish(services[i].Name, r); err != nil {
+				return err
+			}
+			r = &Result{Notices: r.Notices, Warnings: r.Warnings, Changes: r.Changes}
+		}
+		results[i] = r
+		return nil
+	})
 
 	var failures []ServiceFailure
 	allInput := true
@@ -246,22 +269,94 @@ func addRunImages(s ManifestService, own, run []Image, has map[string]bool) ([]I
 	return own, nil
 }
 
-// templateContainers names the containers of the service's template, read
-// through the run's shared loader (so at no extra cost) and evaluated with
-// the service's variables. It returns nil when the template cannot be read
-// or evaluated: Render then fails on it the same way and says why.
-func templateContainers(ctx context.Context, l Loader, o Options) map[string]bool {
-	td, _, err := loadTaskDefinition(ctx, l, o.Template)
-	if err != nil {
+// inParallel runs f(i) for each service without an error in errs yet, at
+// most parallel at once, and records what it returns in errs[i]. A service
+// not started when ctx ends gets ctx's error.
+func inParallel(ctx context.Context, n, parallel int, errs []error, f func(i int) error) {
+	slots := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := range n {
+		if errs[i] != nil {
+			continue
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			errs[i] = ctx.Err()
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			errs[i] = f(i)
+		})
+	}
+	wg.Wait()
+}
+
+// skeletons are the templates of a run cut down to what its first pass
+// needs, each container's name and image: a template is parsed once
+// however many services use it, and a service evaluates only those few
+// strings, not its whole document.
+type skeletons struct {
+	loader Loader
+	mu     sync.Mutex
+	bySrc  map[string]*skeleton
+}
+
+type skeleton struct {
+	once sync.Once
+	td   *Node // nil when the template cannot be read or parsed
+}
+
+func newSkeletons(l Loader) *skeletons {
+	return &skeletons{loader: l, bySrc: map[string]*skeleton{}}
+}
+
+// evaluated is the skeleton of the service's template evaluated with the
+// service's variables, or nil when the template cannot be read, parsed or
+// evaluated: the render then fails on it the same way and says why. A
+// template action cannot change a document's structure, so the names and
+// images are those the whole document's evaluation gives.
+func (s *skeletons) evaluated(ctx context.Context, o Options) *Node {
+	s.mu.Lock()
+	sk, ok := s.bySrc[o.Template.String()]
+	if !ok {
+		sk = &skeleton{}
+		s.bySrc[o.Template.String()] = sk
+	}
+	s.mu.Unlock()
+	sk.once.Do(func() {
+		if td, _, err := loadTaskDefinition(ctx, s.loader, o.Template); err == nil {
+			sk.td = namesAndImages(td)
+		}
+	})
+	if sk.td == nil {
 		return nil
 	}
+	td := namesAndImages(sk.td) // a copy: evaluation writes in place
 	data := TemplateData{Vars: o.Variables, LookupEnv: o.LookupEnv, Context: ctx}
 	if problems, err := evaluateTaskDefinition(td, data); err != nil || len(problems) > 0 {
 		return nil
 	}
-	out := map[string]bool{}
-	for _, name := range containerNames(td) {
-		out[name] = true
+	return td
+}
+
+// namesAndImages is a task definition holding only the name and image
+// strings of td's containers, in order.
+func namesAndImages(td *Node) *Node {
+	cds := td.Get("containerDefinitions")
+	if cds == nil || cds.Kind != Array {
+		return nil
 	}
-	return out
+	out := &Node{Kind: Array}
+	for _, c := range cds.Items {
+		item := NewObject()
+		for _, key := range []string{"name", "image"} {
+			if v := c.Get(key); v != nil && v.Kind == String {
+				item.Members = append(item.Members, Member{Key: key, Value: NewString(v.Str)})
+			}
+		}
+		out.Items = append(out.Items, item)
+	}
+	return NewObject(Member{Key: "containerDefinitions", Value: out})
 }

@@ -403,3 +403,59 @@ func BenchmarkRenderManifest(b *testing.B) {
 		}
 	}
 }
+
+// TestRenderManifestFinish shows that Finish gets each service's whole
+// result as soon as it renders, and that the run then keeps only its
+// messages; a Finish error fails that service, listed like any other.
+func TestRenderManifestFinish(t *testing.T) {
+	manifest := `services:
+  - {name: a, template: web.json, vars: {FAMILY: a}, images: {app: ` + ecrHost + `app:v1}}
+  - {name: b, template: web.json, vars: {FAMILY: b}, images: {app: ` + ecrHost + `app:v2}}
+  - {name: w, template: worker.json, no-appspec: true}
+`
+	tests := []struct {
+		name string
+		fail string // the service whose Finish fails
+		want string
+	}{
+		{name: "ok"},
+		{name: "one fails", fail: "b", want: `service "b": encode: injected failure`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newManifestWorld(map[string]string{"web.json": twoContainer, "worker.json": oneContainer})
+			var mu sync.Mutex
+			families := map[string]string{}
+			o := ManifestOptions{Pin: true, Parallel: 2, Finish: func(service string, r *Result) error {
+				mu.Lock()
+				defer mu.Unlock()
+				families[service] = r.TaskDef.GetString("family")
+				if service == tt.fail {
+					return errors.New("encode: injected failure")
+				}
+				return nil
+			}}
+			res, err := RenderManifest(context.Background(), parseTestManifest(t, manifest), o, w.deps())
+			if diff := cmp.Diff(map[string]string{"a": "a", "b": "b", "w": "worker"}, families); diff != "" {
+				t.Errorf("families given to Finish (-want +got)\n%s", diff)
+			}
+			if tt.want != "" {
+				if err == nil || err.Error() != tt.want {
+					t.Fatalf("err = %v, want %q", err, tt.want)
+				}
+				if IsInputError(err) {
+					t.Error("a failure of Finish is an input error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range res {
+				if s.Result.TaskDef != nil || s.Result.AppSpec != nil || s.Result.ImageDetails != nil || s.Result.ImageDefinitions != nil {
+					t.Errorf("service %q: the run kept its artifacts after Finish: %+v", s.Name, s.Result)
+				}
+			}
+		})
+	}
+}

@@ -31,8 +31,8 @@ services:
     cluster: prd
     service: web
     platform-version: 1.4.0
-    subnets: [subnet-1, subnet-2]
-    security-groups: [sg-1]
+    subnets: [subnet-0a1b2c3d, subnet-0a1b2c3e]
+    security-groups: [sg-0a1b2c3d]
     assign-public-ip: DISABLED
     capacity-providers: ["FARGATE:1"]
     hooks: {AfterAllowTestTraffic: smoke, BeforeInstall: pre}
@@ -47,8 +47,8 @@ services:
 			want: []ManifestService{
 				{Name: "web", Line: 3, Cluster: "prd", Service: "web", Options: Options{
 					Template: web,
-					AppSpec: appspec.Options{Container: "nginx:80", PlatformVersion: "1.4.0", Subnets: []string{"subnet-1", "subnet-2"},
-						SecurityGroups: []string{"sg-1"}, AssignPublicIP: "DISABLED", CapacityProviders: []string{"FARGATE:1"},
+					AppSpec: appspec.Options{Container: "nginx:80", PlatformVersion: "1.4.0", Subnets: []string{"subnet-0a1b2c3d", "subnet-0a1b2c3e"},
+						SecurityGroups: []string{"sg-0a1b2c3d"}, AssignPublicIP: "DISABLED", CapacityProviders: []string{"FARGATE:1"},
 						Hooks: []string{"AfterAllowTestTraffic=smoke", "BeforeInstall=pre"}},
 					Images:       images("app=123456789012.dkr.ecr.us-east-1.amazonaws.com/rails:abc"),
 					Placeholders: []Placeholder{{Container: "app", Token: "IMAGE1_NAME"}},
@@ -105,6 +105,36 @@ func TestParseManifestErrors(t *testing.T) {
 		{"unknown top key", "services: [{name: a, template: t.json}]\nservice: x", `m.yaml:2: service: unknown key; did you mean "services"?`},
 		{"invalid YAML", "services: [\n", `m.yaml:1: invalid YAML: did not find expected node content`},
 		{"two documents", "services: [{name: a, template: t}]\n---\nx: 1\n", `m.yaml:2: more than one YAML document; a manifest is one`},
+		{
+			// The AppSpec keys' problems come all at once, at their lines,
+			// in the manifest's key names, not one by one as flags at render.
+			name: "AppSpec keys",
+			in: `services:
+  - name: web
+    template: web.json
+    container: nginx
+    platform-version: latest
+    subnets: [subnet-0a1b2c3d, "${SUBNET}"]
+    security-groups: [sg-x]
+    assign-public-ip: yes
+    capacity-providers: ["FARGATE:1", "FARGATE_SPOT"]
+    hooks: {AfterInstall: smoke, Later: f, BeforeInstall: "a b"}
+  - name: api
+    template: api.json
+    security-groups: [sg-0a1b2c3d]
+    assign-public-ip: ENABLED
+`,
+			want: `m.yaml:4: services[0].container: want NAME:PORT with a port from 1 to 65535, got "nginx"
+m.yaml:5: services[0].platform-version: want LATEST or a version such as 1.4.0, got "latest"
+m.yaml:6: services[0].subnets[1]: want a subnet ID such as subnet-0123456789abcdef0, got "${SUBNET}"
+m.yaml:7: services[0].security-groups[0]: want a security group ID such as sg-0123456789abcdef0, got "sg-x"
+m.yaml:8: services[0].assign-public-ip: want ENABLED or DISABLED, got "yes"
+m.yaml:9: services[0].capacity-providers[1]: want NAME:WEIGHT[:BASE] (weight 0 to 1000, base 0 to 100000), got "FARGATE_SPOT"
+m.yaml:10: services[0].hooks.Later: unknown hook; want one of BeforeInstall, AfterInstall, AfterAllowTestTraffic, BeforeAllowTraffic, AfterAllowTraffic
+m.yaml:10: services[0].hooks.BeforeInstall: want a Lambda function name or ARN, got "a b"
+m.yaml:13: services[1].security-groups: needs subnets
+m.yaml:14: services[1].assign-public-ip: needs subnets`,
+		},
 		{
 			name: "unknown key with suggestion",
 			in: `services:

@@ -4,8 +4,13 @@
 // reverse proxy in front of moto that counts the S3 and ECR calls the
 // benchmarked run makes. It is a benchmark tool, not part of ecsrender.
 //
-//	bench-manifest-gen seed -endpoint URL -dir DIR -sizes 10,100,1000
+//	bench-manifest-gen seed -endpoint URL -dir DIR -sizes 10,100,1000 [-env N]
 //	bench-manifest-gen proxy -endpoint URL -listen 127.0.0.1:PORT
+//
+// -env N gives each template's app container N more environment entries:
+// 480 make a template of about 60 KiB, near ECS's 64 KiB limit, for the
+// peak-memory measurement. seed also creates the execution role the
+// templates name, so that the run's verify finds it.
 //
 // The proxy answers GET /__counts with the calls since the last such GET,
 // one "KIND OPERATION=N" line each, and resets them.
@@ -54,10 +59,11 @@ func main() {
 	dir := fs.String("dir", ".", "where manifests are written")
 	sizes := fs.String("sizes", "10,100,1000", "the manifests' numbers of services")
 	listen := fs.String("listen", "127.0.0.1:0", "the proxy's address")
+	env := fs.Int("env", 0, "environment entries added to each template's app container")
 	fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "seed":
-		if err := seed(context.Background(), *endpoint, *dir, *sizes); err != nil {
+		if err := seed(context.Background(), *endpoint, *dir, *sizes, *env); err != nil {
 			log.Fatal(err)
 		}
 	case "proxy":
@@ -81,14 +87,23 @@ func manifestOf(repo, tag string) (string, string) {
 }
 
 // template t has five containers: app (its image set by the manifest,
-// port 80) and four sidecars whose ECR images the template names.
-func template(t int) string {
+// port 80, with env more environment entries, every tenth a template
+// action) and four sidecars whose ECR images the template names.
+func template(t, env int) string {
 	var b strings.Builder
 	b.WriteString(`{"family": "{{ var \"FAMILY\" }}", "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc",
   "executionRoleArn": "ecsTaskExecutionRole", "cpu": "1024", "memory": "2048",
   "containerDefinitions": [
     {"name": "app", "image": "placeholder", "essential": true, "portMappings": [{"containerPort": 80}],
-     "environment": [{"name": "SERVICE", "value": "{{ var \"FAMILY\" }}"}]}`)
+     "environment": [{"name": "SERVICE", "value": "{{ var \"FAMILY\" }}"}`)
+	for e := range env {
+		value := fmt.Sprintf("value-%03d-%s", e, strings.Repeat("x", 80))
+		if e%10 == 0 {
+			value = fmt.Sprintf(`{{ var \"FAMILY\" }}-%03d-%s`, e, strings.Repeat("y", 70))
+		}
+		fmt.Fprintf(&b, ",\n       {\"name\": \"SETTING_%03d\", \"value\": \"%s\"}", e, value)
+	}
+	b.WriteString("]}")
 	for k := 1; k < containers; k++ {
 		fmt.Fprintf(&b, ",\n    {\"name\": \"side%d\", \"image\": \"%s%s:v%d\", \"essential\": false}", k, registry, repo(t*2+k), k%tags)
 	}
@@ -96,7 +111,7 @@ func template(t int) string {
 	return b.String()
 }
 
-func seed(ctx context.Context, endpoint, dir, sizes string) error {
+func seed(ctx context.Context, endpoint, dir, sizes string, env int) error {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"))
 	if err != nil {
 		return err
@@ -108,13 +123,18 @@ func seed(ctx context.Context, endpoint, dir, sizes string) error {
 	}
 	for t := range templates {
 		key := fmt.Sprintf("t%d/taskdef.json", t)
-		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: &key, Body: strings.NewReader(template(t))}); err != nil {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: &key, Body: strings.NewReader(template(t, env))}); err != nil {
 			return fmt.Errorf("put %s: %w", key, err)
 		}
 	}
+	if err := createRole(ctx, endpoint, "ecsTaskExecutionRole"); err != nil {
+		return err
+	}
 	for r := range repositories {
 		name := repo(r)
-		if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: &name}); err != nil {
+		if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: &name}); err != nil &&
+			// A retried create whose first attempt went through.
+			!strings.Contains(err.Error(), "RepositoryAlreadyExistsException") {
 			return fmt.Errorf("create repository %s: %w", name, err)
 		}
 		for tag := range tags {
@@ -148,7 +168,50 @@ func seed(ctx context.Context, endpoint, dir, sizes string) error {
 	return nil
 }
 
-// proxy counts calls by kind: "s3 GET" and "ecr OPERATION".
+// createRole creates an IAM role that ECS tasks may assume. It is a plain
+// form POST, which moto takes unsigned, so that the helper needs no IAM
+// client: moto tells the service from the credential scope.
+func createRole(ctx context.Context, endpoint, name string) error {
+	form := url.Values{
+		"Action":                   {"CreateRole"},
+		"Version":                  {"2010-05-08"},
+		"RoleName":                 {name},
+		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("create role %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("create role %s: %s", name, resp.Status)
+	}
+	return nil
+}
+
+// service is the AWS service a signed request is for, from its
+// Authorization header's credential scope (.../REGION/SERVICE/aws4_request).
+func service(r *http.Request) string {
+	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return "unsigned"
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(cred, "/")
+	if len(parts) < 2 {
+		return "unsigned"
+	}
+	return parts[len(parts)-2]
+}
+
+// proxy counts calls by kind: "s3 GET", "ecr OPERATION", and for other
+// services (verify's) "SERVICE METHOD".
 func proxy(endpoint, listen string) error {
 	u, err := url.Parse(endpoint)
 	if err != nil {
@@ -167,10 +230,10 @@ func proxy(endpoint, listen string) error {
 			mu.Unlock()
 			return
 		}
-		key := "s3 " + r.Method
+		key := service(r) + " " + r.Method
 		if t := r.Header.Get("X-Amz-Target"); t != "" {
 			_, op, _ := strings.Cut(t, ".")
-			key = "ecr " + op
+			key = service(r) + " " + op
 		}
 		mu.Lock()
 		counts[key]++

@@ -1,0 +1,4 @@
+package artifacts
+
+// sysSyncfs is syncfs(2)'s number on linux/amd64.
+const sysSyncfs = 306
