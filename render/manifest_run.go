@@ -180,6 +180,19 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 	})
 	if d.Resolver != nil {
 		d.Resolver = resolveAll(ctx, d.Resolver, slices.Concat(refs...))
+		// Every service's images are pinned now: their platforms are asked
+		// for in one batch for the run (one BatchGetImage per repository,
+		// not one per image), beside the renders, whose verify finds each
+		// answer in the shared cache or in flight.
+		if p, ok := d.Resolver.(prefetched); ok && p.err == nil && o.Verify && o.Pin && d.Lookups != nil {
+			actx, stop := context.WithCancel(ctx)
+			var ahead sync.WaitGroup
+			defer func() {
+				stop()
+				ahead.Wait()
+			}()
+			ahead.Go(func() { platformsAhead(actx, *d.Lookups, d.VerifyCache, p.found) })
+		}
 	}
 	refs, skeletons = nil, nil
 	inParallel(ctx, len(services), parallel, errs, func(i int) error {

@@ -93,6 +93,19 @@ type PlatformLookup interface {
 	ImagePlatforms(ctx context.Context, image string) ([]Platform, error) // ecr:BatchGetImage (+ layer config when possible)
 }
 
+// PlatformBatchLookup is what a PlatformLookup may offer besides: the
+// platforms of many images in one call, so that an implementation can ask
+// ECR once per registry and repository instead of once per image. Verify
+// uses it when lk.Images has it, and ImagePlatforms otherwise.
+type PlatformBatchLookup interface {
+	// ImagePlatformsOf answers ImagePlatforms for each of images. The map
+	// has an entry for every image that was answered, nil meaning unknown
+	// as there; an image without one failed, and err says why (a failure
+	// other than access denied when there is one, since that one ends the
+	// run).
+	ImagePlatformsOf(ctx context.Context, images []string) (map[string][]Platform, error)
+}
+
 // ServiceLookup describes an ECS service and what it runs now.
 type ServiceLookup interface {
 	// Service describes the service (ecs:DescribeServices) and the task definition it runs (ecs:DescribeTaskDefinition).
@@ -263,6 +276,7 @@ func (v *verifier) lookUp(ctx context.Context, refs []verifyRef) {
 	seen := map[string]bool{}
 	ssm := map[string][]string{} // region -> names, in document order
 	var regions []string
+	var images []string // ECR images, asked about together
 	needAccount := false
 	for _, r := range refs {
 		if r.account != "" {
@@ -290,10 +304,7 @@ func (v *verifier) lookUp(ctx context.Context, refs []verifyRef) {
 				v.set(k, val, err)
 			})
 		case verifyImage:
-			wg.Go(func() {
-				val, err := cached(ctx, v.cache, k, func(ctx context.Context) ([]Platform, error) { return v.lk.Images.ImagePlatforms(ctx, r.id) })
-				v.set(k, val, err)
-			})
+			images = append(images, r.id)
 		case verifyParameter:
 			reg := v.region(r.region)
 			if _, ok := ssm[reg]; !ok {
@@ -309,6 +320,13 @@ func (v *verifier) lookUp(ctx context.Context, refs []verifyRef) {
 		wg.Go(func() {
 			for i, res := range v.cache.parameters(ctx, v.lk.Parameters, reg, ssm[reg]) {
 				v.set(verifyKey(verifyParameter, reg, ssm[reg][i]), res.val, res.err)
+			}
+		})
+	}
+	if len(images) > 0 {
+		wg.Go(func() {
+			for i, res := range v.cache.platforms(ctx, v.lk.Images, images) {
+				v.set(verifyKey(verifyImage, "", images[i]), res.val, res.err)
 			}
 		})
 	}
@@ -646,23 +664,99 @@ func verifyAhead(ctx context.Context, td *Node, in VerifyInput, lk VerifyLookups
 }
 
 // platformsAhead asks, through cache, for the platforms of each image in
-// found as Render will write it (pinned), so that Verify finds the answer
-// in cache or in flight. It returns once every answer is in.
+// found as Render will write it (pinned), all in one batch, so that Verify
+// finds the answer in cache or in flight. It returns once every answer is
+// in. A manifest run gives it every service's images at once.
 func platformsAhead(ctx context.Context, lk VerifyLookups, cache *VerifyCache, found map[string]ResolvedImage) {
 	if lk.Images == nil {
 		return
 	}
-	var wg sync.WaitGroup
+	seen := map[string]bool{}
+	var images []string
 	for _, ri := range found {
 		image := ri.Pinned().String()
-		if _, ok := ecrImageAccount(image); !ok {
+		if _, ok := ecrImageAccount(image); !ok || seen[image] {
 			continue // verifyRefs asks only about private ECR images
 		}
-		wg.Go(func() {
-			cached(ctx, cache, verifyKey(verifyImage, "", image), func(ctx context.Context) ([]Platform, error) {
-				return lk.Images.ImagePlatforms(ctx, image)
-			})
-		})
+		seen[image] = true
+		images = append(images, image)
 	}
-	wg.Wait()
+	// Sorted so that a run asks in the same order each time.
+	slices.Sort(images)
+	cache.platforms(ctx, lk.Images, images)
+}
+
+// platforms returns the platforms of each of images, asking lk about those
+// no one has asked about yet: all in one call when lk is a
+// PlatformBatchLookup, else one call per image, side by side. An image
+// another render is asking about is waited for, not asked again.
+func (c *VerifyCache) platforms(ctx context.Context, lk PlatformLookup, images []string) []verifyResult {
+	out := make([]verifyResult, len(images))
+	pending := make([]int, len(images)) // indexes into images still without an answer
+	for i := range images {
+		pending[i] = i
+	}
+	for len(pending) > 0 {
+		entries := make([]*verifyEntry, len(pending))
+		var ask []string
+		var mine []*verifyEntry
+		for j, i := range pending {
+			e, ok := c.claim(verifyKey(verifyImage, "", images[i]))
+			entries[j] = e
+			if ok {
+				ask = append(ask, images[i])
+				mine = append(mine, e)
+			}
+		}
+		if len(ask) > 0 {
+			c.askPlatforms(ctx, lk, ask, mine)
+		}
+		var again []int
+		for j, i := range pending {
+			val, err := entries[j].wait(ctx)
+			if err != nil && ctx.Err() == nil && entries[j].abandoned {
+				again = append(again, i) // another render gave up on it
+				continue
+			}
+			ps, _ := val.([]Platform)
+			out[i] = verifyResult{ps, err}
+		}
+		pending = again
+	}
+	return out
+}
+
+// askPlatforms asks lk about images and settles their entries.
+func (c *VerifyCache) askPlatforms(ctx context.Context, lk PlatformLookup, images []string, entries []*verifyEntry) {
+	batch, ok := lk.(PlatformBatchLookup)
+	if !ok {
+		var wg sync.WaitGroup
+		for k, image := range images {
+			wg.Go(func() {
+				var ps []Platform
+				err := c.call(ctx, func(ctx context.Context) error {
+					var err error
+					ps, err = lk.ImagePlatforms(ctx, image)
+					return err
+				})
+				c.settle(ctx, verifyKey(verifyImage, "", image), entries[k], ps, err)
+			})
+		}
+		wg.Wait()
+		return
+	}
+	var found map[string][]Platform
+	err := c.call(ctx, func(ctx context.Context) error {
+		var err error
+		found, err = batch.ImagePlatformsOf(ctx, images)
+		return err
+	})
+	for k, image := range images {
+		ps, answered := found[image]
+		var imageErr error
+		if !answered {
+			imageErr = err
+		}
+		c.settle(ctx, verifyKey(verifyImage, "", image), entries[k], ps, imageErr)
+	}
 }

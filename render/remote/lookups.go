@@ -53,18 +53,22 @@ type Lookups struct {
 	accountOnce sync.Once
 	account     string
 	accountErr  error
+
+	// layers remembers, per ECR registry, whether it serves layers.
+	layers layerGates
 }
 
 type lookupClientKey struct{ service, region string }
 
 var (
-	_ render.AccountLookup   = (*Lookups)(nil)
-	_ render.RoleLookup      = (*Lookups)(nil)
-	_ render.ParameterLookup = (*Lookups)(nil)
-	_ render.SecretLookup    = (*Lookups)(nil)
-	_ render.LogGroupLookup  = (*Lookups)(nil)
-	_ render.PlatformLookup  = (*Lookups)(nil)
-	_ render.ServiceLookup   = (*Lookups)(nil)
+	_ render.AccountLookup       = (*Lookups)(nil)
+	_ render.RoleLookup          = (*Lookups)(nil)
+	_ render.ParameterLookup     = (*Lookups)(nil)
+	_ render.SecretLookup        = (*Lookups)(nil)
+	_ render.LogGroupLookup      = (*Lookups)(nil)
+	_ render.PlatformLookup      = (*Lookups)(nil)
+	_ render.PlatformBatchLookup = (*Lookups)(nil)
+	_ render.ServiceLookup       = (*Lookups)(nil)
 )
 
 // NewLookups returns lookups that call AWS with cfg: its credentials,
@@ -379,56 +383,249 @@ func (l *Lookups) LogGroup(ctx context.Context, region, name string) (bool, erro
 	return seen, nil
 }
 
-// Media types of image manifests (OCI image spec, Docker distribution).
-const (
-	mediaOCIIndex        = "application/vnd.oci.image.index.v1+json"
-	mediaDockerList      = "application/vnd.docker.distribution.manifest.list.v2+json"
-	mediaOCIManifest     = "application/vnd.oci.image.manifest.v1+json"
-	mediaDockerManifest  = "application/vnd.docker.distribution.manifest.v2+json"
-	maxImageConfigLength = 1 << 20
-)
-
-// ImagePlatforms lists the platforms an ECR image offers, from its
-// manifest (ecr:BatchGetImage): those of an image index's entries, or for
-// a single image the one its config blob names, read through
-// ecr:GetDownloadUrlForLayer. It returns nil, meaning unknown, for an
-// image outside private ECR, an image ECR does not hold (resolving images
-// reports that) and a config blob that cannot be fetched (moto serves no
-// layer downloads, so there every single image is unknown).
+// ImagePlatforms lists the platforms an ECR image offers; it is
+// ImagePlatformsOf for one image, and says the same.
 func (l *Lookups) ImagePlatforms(ctx context.Context, image string) ([]render.Platform, error) {
-	ref, err := imageref.ParseImageRef(image)
+	found, err := l.ImagePlatformsOf(ctx, []string{image})
+	if ps, ok := found[image]; ok {
+		return ps, nil
+	}
+	return nil, err
+}
+
+// platformConcurrency bounds the ECR calls of one ImagePlatformsOf in
+// flight: as many as image resolution's, well under ECR's request rates.
+const platformConcurrency = maxParallelCalls
+
+// ImagePlatformsOf lists the platforms each ECR image offers, from its
+// manifest: those of an image index's entries, or for a single image the
+// one its config blob names. Manifests are read with one ecr:BatchGetImage
+// per registry and repository (and 100 images), repositories side by side;
+// answers are matched to the images asked by digest (by tag for an
+// unpinned reference, which is asked alone when ECR's answer does not echo
+// its tag), never by their order. An image outside private ECR, one ECR
+// does not hold (resolving images reports that: a failure in
+// BatchGetImage's answer, or a repository not found) and one whose config
+// cannot be read are answered nil, meaning unknown.
+//
+// A config blob has no batch API: each single image's is asked for with
+// ecr:GetDownloadUrlForLayer (one attempt) and read from the presigned URL
+// it returns. Some endpoints serve no layers (moto answers HTTP 500; so may
+// a look-alike registry), and asking each image would cost a call per
+// image for nothing. So a registry (account and region) is probed first:
+// its first config fetch goes alone while the others wait for its outcome.
+// Once a fetch of the registry has failed other than by access denied or a
+// missing layer — GetDownloadUrlForLayer's error, or the presigned GET's
+// HTTP 5xx or connection failure — every later single image of that
+// registry is unknown for the life of l (one run), without a call. A
+// denied GetDownloadUrlForLayer is an error matching render.ErrAccessDenied
+// (verify warns) and is remembered for the repository, whose other images
+// get the same error without a call: IAM grants it per repository.
+func (l *Lookups) ImagePlatformsOf(ctx context.Context, images []string) (map[string][]render.Platform, error) {
+	found := make(map[string][]render.Platform, len(images))
+	b := &platformBatch{l: l, found: found, errs: map[string]error{}, sem: make(chan struct{}, platformConcurrency)}
+	repos := map[platformRepo][]platformImage{}
+	var order []platformRepo
+	for _, image := range images {
+		if _, dup := b.errs[image]; dup {
+			continue
+		}
+		if _, dup := found[image]; dup {
+			continue
+		}
+		ref, err := imageref.ParseImageRef(image)
+		if err != nil {
+			b.errs[image] = fmt.Errorf("image platforms: %w", err)
+			continue
+		}
+		if ref.ECR == nil {
+			found[image] = nil
+			continue
+		}
+		k := platformRepo{ref.ECR.Account, ref.ECR.Region, ref.Repository}
+		if _, ok := repos[k]; !ok {
+			order = append(order, k)
+		}
+		repos[k] = append(repos[k], platformImage{image, ref})
+	}
+	var wg sync.WaitGroup
+	for _, k := range order {
+		for chunk := range slices.Chunk(repos[k], maxImageIDsPerCall) {
+			wg.Go(func() { b.manifests(ctx, k, chunk) })
+		}
+	}
+	wg.Wait()
+	// The error that stands for every failed image: one that ends the run
+	// when there is one, so that none is taken for a mere warning.
+	var denied error
+	for _, image := range images {
+		err := b.errs[image]
+		switch {
+		case err == nil:
+		case !errors.Is(err, render.ErrAccessDenied):
+			return found, err
+		case denied == nil:
+			denied = err
+		}
+	}
+	return found, denied
+}
+
+// platformRepo is one ECR repository: the images of one BatchGetImage.
+type platformRepo struct{ account, region, repository string }
+
+// platformImage is an image as asked and as parsed.
+type platformImage struct {
+	image string
+	ref   imageref.ImageRef
+}
+
+// platformBatch is one ImagePlatformsOf call: its answers and failures by
+// image, and the bound on its calls in flight.
+type platformBatch struct {
+	l   *Lookups
+	sem chan struct{}
+
+	mu    sync.Mutex
+	found map[string][]render.Platform
+	errs  map[string]error
+}
+
+func (b *platformBatch) answer(image string, ps []render.Platform, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("image platforms: %w", err)
+		b.errs[image] = err
+		return
 	}
-	if ref.ECR == nil {
-		return nil, nil
+	b.found[image] = ps
+}
+
+// acquire takes a slot for one call; false when ctx ended first.
+func (b *platformBatch) acquire(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return false
 	}
-	what := fmt.Sprintf("get image manifest %q", image)
-	id := ecrtypes.ImageIdentifier{}
+	select {
+	case b.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (b *platformBatch) release() { <-b.sem }
+
+// platformImageID is how an image is asked for: by digest when pinned.
+func platformImageID(ref imageref.ImageRef) ecrtypes.ImageIdentifier {
 	switch {
 	case ref.Digest != "":
-		id.ImageDigest = aws.String(ref.Digest)
+		return ecrtypes.ImageIdentifier{ImageDigest: aws.String(ref.Digest)}
 	case ref.Tag != "":
-		id.ImageTag = aws.String(ref.Tag)
-	default:
-		id.ImageTag = aws.String("latest")
+		return ecrtypes.ImageIdentifier{ImageTag: aws.String(ref.Tag)}
 	}
-	client := l.ecr(ref.ECR.Region)
+	return ecrtypes.ImageIdentifier{ImageTag: aws.String("latest")}
+}
+
+// manifests reads the manifests of images, all of repository k, in one
+// BatchGetImage, and answers each image from its own.
+func (b *platformBatch) manifests(ctx context.Context, k platformRepo, images []platformImage) {
+	what := fmt.Sprintf("get image manifest %q", images[0].image)
+	if len(images) > 1 {
+		what = fmt.Sprintf("get image manifests %q and %d more", images[0].image, len(images)-1)
+	}
+	fail := func(err error) {
+		for _, im := range images {
+			b.answer(im.image, nil, err)
+		}
+	}
+	var ids []ecrtypes.ImageIdentifier
+	seen := map[string]bool{}
+	for _, im := range images {
+		id := platformImageID(im.ref)
+		key := aws.ToString(id.ImageDigest) + "\x00" + aws.ToString(id.ImageTag)
+		if !seen[key] {
+			seen[key] = true
+			ids = append(ids, id)
+		}
+	}
+	if !b.acquire(ctx) {
+		fail(lookupFailure(ctx, what, "ecr:BatchGetImage", ctx.Err()))
+		return
+	}
+	client := b.l.ecr(k.region)
 	out, err := client.BatchGetImage(ctx, &ecr.BatchGetImageInput{
-		RegistryId:         aws.String(ref.ECR.Account),
-		RepositoryName:     aws.String(ref.Repository),
-		ImageIds:           []ecrtypes.ImageIdentifier{id},
+		RegistryId:         aws.String(k.account),
+		RepositoryName:     aws.String(k.repository),
+		ImageIds:           ids,
 		AcceptedMediaTypes: []string{mediaOCIIndex, mediaDockerList, mediaOCIManifest, mediaDockerManifest},
 	})
+	b.release()
 	if err != nil {
 		if lookupCode(err) == "RepositoryNotFoundException" {
-			return nil, nil
+			for _, im := range images {
+				b.answer(im.image, nil, nil)
+			}
+			return
 		}
-		return nil, lookupFailure(ctx, what, "ecr:BatchGetImage", err)
+		fail(lookupFailure(ctx, what, "ecr:BatchGetImage", err))
+		return
 	}
-	if len(out.Images) == 0 {
-		return nil, nil
+	byDigest := map[string]ecrtypes.Image{}
+	byTag := map[string]ecrtypes.Image{}
+	for _, img := range out.Images {
+		if img.ImageId == nil {
+			continue
+		}
+		if d := aws.ToString(img.ImageId.ImageDigest); d != "" {
+			byDigest[d] = img
+		}
+		if t := aws.ToString(img.ImageId.ImageTag); t != "" {
+			byTag[t] = img
+		}
 	}
+	failedTags := map[string]bool{}
+	for _, f := range out.Failures {
+		if f.ImageId != nil && f.ImageId.ImageTag != nil {
+			failedTags[*f.ImageId.ImageTag] = true
+		}
+	}
+	var wg sync.WaitGroup
+	for _, im := range images {
+		var img ecrtypes.Image
+		var ok bool
+		switch id := platformImageID(im.ref); {
+		case id.ImageDigest != nil:
+			img, ok = byDigest[*id.ImageDigest]
+		case len(ids) == 1:
+			// Asked alone, the answer is this image's whatever tag it
+			// echoes (moto echoes the image's last tag, not the one asked).
+			ok = len(out.Images) > 0
+			if ok {
+				img = out.Images[0]
+			}
+		default:
+			if img, ok = byTag[*id.ImageTag]; !ok && !failedTags[*id.ImageTag] {
+				// The answer does not say which image is this tag's.
+				wg.Go(func() { b.manifests(ctx, k, []platformImage{im}) })
+				continue
+			}
+		}
+		if !ok {
+			b.answer(im.image, nil, nil) // not in ECR: resolution reports it
+			continue
+		}
+		wg.Go(func() {
+			ps, err := b.platforms(ctx, client, im, img)
+			b.answer(im.image, ps, err)
+		})
+	}
+	wg.Wait()
+}
+
+// platforms reads an image's platforms from its manifest: an index's
+// entries, or a single image's config blob.
+func (b *platformBatch) platforms(ctx context.Context, client *ecr.Client, im platformImage, img ecrtypes.Image) ([]render.Platform, error) {
 	var m struct {
 		MediaType string `json:"mediaType"`
 		Manifests []struct {
@@ -442,10 +639,10 @@ func (l *Lookups) ImagePlatforms(ctx context.Context, image string) ([]render.Pl
 			Digest string `json:"digest"`
 		} `json:"config"`
 	}
-	if err := json.Unmarshal([]byte(aws.ToString(out.Images[0].ImageManifest)), &m); err != nil {
-		return nil, &lookupError{msg: fmt.Sprintf("%s: manifest is not JSON: %v", what, err), errs: []error{err}}
+	if err := json.Unmarshal([]byte(aws.ToString(img.ImageManifest)), &m); err != nil {
+		return nil, &lookupError{msg: fmt.Sprintf("get image manifest %q: manifest is not JSON: %v", im.image, err), errs: []error{err}}
 	}
-	mediaType := cmp.Or(aws.ToString(out.Images[0].ImageManifestMediaType), m.MediaType)
+	mediaType := cmp.Or(aws.ToString(img.ImageManifestMediaType), m.MediaType)
 	if mediaType == mediaOCIIndex || mediaType == mediaDockerList || (mediaType == "" && m.Manifests != nil) {
 		var ps []render.Platform
 		for _, e := range m.Manifests {
@@ -461,32 +658,74 @@ func (l *Lookups) ImagePlatforms(ctx context.Context, image string) ([]render.Pl
 	if m.Config.Digest == "" {
 		return nil, nil
 	}
-	return l.configPlatform(ctx, client, ref, m.Config.Digest)
+	return b.l.configPlatform(ctx, b, client, im.ref, m.Config.Digest)
 }
 
-// configPlatform reads a single image's platform from its config blob. Any
-// failure to fetch it leaves the platform unknown, except a denied
-// permission, which the build role can be given.
-func (l *Lookups) configPlatform(ctx context.Context, client *ecr.Client, ref imageref.ImageRef, digest string) ([]render.Platform, error) {
+// Media types of image manifests (OCI image spec, Docker distribution).
+const (
+	mediaOCIIndex        = "application/vnd.oci.image.index.v1+json"
+	mediaDockerList      = "application/vnd.docker.distribution.manifest.list.v2+json"
+	mediaOCIManifest     = "application/vnd.oci.image.manifest.v1+json"
+	mediaDockerManifest  = "application/vnd.docker.distribution.manifest.v2+json"
+	maxImageConfigLength = 1 << 20
+)
+
+// layerErrorCodes are GetDownloadUrlForLayer's answers about the layer
+// asked, not about the endpoint: they leave the registry open.
+var layerErrorCodes = []string{"LayersNotFoundException", "LayerInaccessibleException", "RepositoryNotFoundException"}
+
+// configPlatform reads a single image's platform from its config blob,
+// through its registry's layerGate. Any failure to fetch it leaves the
+// platform unknown, except a denied permission, which the build role can
+// be given.
+func (l *Lookups) configPlatform(ctx context.Context, b *platformBatch, client *ecr.Client, ref imageref.ImageRef, digest string) ([]render.Platform, error) {
+	what := fmt.Sprintf("get image config %q", ref.Registry+"/"+ref.Repository+"@"+digest)
+	g := l.layerGate(ref.ECR.Account, ref.ECR.Region)
+	ps, denied, err := g.fetch(ctx, ref.Repository, func() layerFetch {
+		if !b.acquire(ctx) {
+			return layerFetch{verdict: layerCanceled, err: ctx.Err()}
+		}
+		defer b.release()
+		return l.fetchConfig(ctx, client, ref, digest)
+	})
+	switch {
+	case denied != nil:
+		return nil, lookupFailure(ctx, what, "ecr:GetDownloadUrlForLayer", denied)
+	case err != nil:
+		return nil, lookupFailure(ctx, what, "ecr:GetDownloadUrlForLayer", err)
+	}
+	return ps, nil
+}
+
+// fetchConfig asks for the config blob's URL, reads it and says what the
+// outcome tells of the registry.
+func (l *Lookups) fetchConfig(ctx context.Context, client *ecr.Client, ref imageref.ImageRef, digest string) layerFetch {
+	served := layerFetch{verdict: layerServed} // the registry serves layers; this one is unknown
+	notServed := layerFetch{verdict: layerNotServed}
+	canceled := func(err error) layerFetch { return layerFetch{verdict: layerCanceled, err: err} }
 	out, err := client.GetDownloadUrlForLayer(ctx, &ecr.GetDownloadUrlForLayerInput{
 		RegistryId:     aws.String(ref.ECR.Account),
 		RepositoryName: aws.String(ref.Repository),
 		LayerDigest:    aws.String(digest),
 	}, func(o *ecr.Options) {
-		// One attempt: the platform is only a best effort, and retrying
-		// an endpoint that does not serve layers (moto answers HTTP 500)
-		// would spend the retryer's backoff on every single image.
+		// One attempt: the platform is only a best effort, and the first
+		// failure closes the registry for the run anyway.
 		o.RetryMaxAttempts = 1
 	})
-	if err != nil {
-		if isAccessDenied(err) {
-			return nil, lookupFailure(ctx, fmt.Sprintf("get image config %q", ref.Registry+"/"+ref.Repository+"@"+digest), "ecr:GetDownloadUrlForLayer", err)
-		}
-		return nil, nil
+	switch {
+	case err == nil:
+	case isAccessDenied(err):
+		return layerFetch{verdict: layerDenied, err: err}
+	case ctx.Err() != nil:
+		return canceled(err)
+	case slices.Contains(layerErrorCodes, lookupCode(err)):
+		return served
+	default:
+		return notServed
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, aws.ToString(out.DownloadUrl), nil)
 	if err != nil {
-		return nil, nil
+		return notServed
 	}
 	hc := l.cfg.HTTPClient
 	if hc == nil {
@@ -494,18 +733,29 @@ func (l *Lookups) configPlatform(ctx context.Context, client *ecr.Client, ref im
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, nil
+		if ctx.Err() != nil {
+			return canceled(err)
+		}
+		return notServed
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return notServed
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxImageConfigLength+1))
-	if err != nil || resp.StatusCode != http.StatusOK || len(body) > maxImageConfigLength {
-		return nil, nil
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return canceled(err)
+	case err != nil:
+		return notServed
+	case resp.StatusCode != http.StatusOK || len(body) > maxImageConfigLength:
+		return served
 	}
 	// A presigned URL is a third party's answer: only bytes with the
 	// digest the manifest names are the image's config.
 	sum := sha256.Sum256(body)
 	if digest != "sha256:"+hex.EncodeToString(sum[:]) {
-		return nil, nil
+		return served
 	}
 	var c struct {
 		OS           string `json:"os"`
@@ -513,9 +763,126 @@ func (l *Lookups) configPlatform(ctx context.Context, client *ecr.Client, ref im
 		Variant      string `json:"variant"`
 	}
 	if json.Unmarshal(body, &c) != nil || c.OS == "" || c.Architecture == "" {
-		return nil, nil
+		return served
 	}
-	return []render.Platform{{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant}}, nil
+	return layerFetch{verdict: layerServed, platforms: []render.Platform{{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant}}}
+}
+
+// layerVerdict is what one config fetch tells of its registry.
+type layerVerdict int
+
+const (
+	layerServed    layerVerdict = iota // an answer about the layer came: fetch the others side by side
+	layerNotServed                     // the endpoint serves no layers: fetch nothing more
+	layerDenied                        // the repository's layers are not ours to read
+	layerCanceled                      // the asker gave up: says nothing of the registry
+)
+
+// layerFetch is one config fetch's outcome.
+type layerFetch struct {
+	verdict   layerVerdict
+	platforms []render.Platform
+	err       error // the SDK's error when denied; the context's when canceled
+}
+
+// layerGates holds a layerGate per registry for the life of a Lookups.
+type layerGates struct {
+	mu    sync.Mutex
+	gates map[string]*layerGate
+}
+
+// layerGate is what a run knows of one registry's layer downloads.
+type layerGate struct {
+	mu      sync.Mutex
+	state   layerGateState
+	probed  chan struct{}    // closed when the probe in flight ends
+	denials map[string]error // by repository
+}
+
+type layerGateState int
+
+const (
+	gateUnknown layerGateState = iota // no fetch has told yet: the next one probes
+	gateProbing                       // one fetch is out; the others wait for it
+	gateOpen                          // fetches go side by side
+	gateClosed                        // no layers here: every config is unknown
+)
+
+func (l *Lookups) layerGate(account, region string) *layerGate {
+	l.layers.mu.Lock()
+	defer l.layers.mu.Unlock()
+	if l.layers.gates == nil {
+		l.layers.gates = map[string]*layerGate{}
+	}
+	k := account + "/" + region
+	g, ok := l.layers.gates[k]
+	if !ok {
+		g = &layerGate{denials: map[string]error{}}
+		l.layers.gates[k] = g
+	}
+	return g
+}
+
+// fetch runs f for a config of repository unless the registry is known to
+// serve no layers, or repository to be denied, waiting while another
+// fetch probes the registry. It returns f's platforms, the denial of the
+// repository (f's or an earlier one's) or, when ctx ended, an error.
+func (g *layerGate) fetch(ctx context.Context, repository string, f func() layerFetch) (ps []render.Platform, denied, err error) {
+	for {
+		g.mu.Lock()
+		if d := g.denials[repository]; d != nil {
+			g.mu.Unlock()
+			return nil, d, nil
+		}
+		switch g.state {
+		case gateClosed:
+			g.mu.Unlock()
+			return nil, nil, nil
+		case gateProbing:
+			wait := g.probed
+			g.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+		}
+		probing := g.state == gateUnknown
+		if probing {
+			g.state = gateProbing
+			g.probed = make(chan struct{})
+		}
+		g.mu.Unlock()
+
+		out := f()
+
+		g.mu.Lock()
+		switch out.verdict {
+		case layerServed:
+			if g.state != gateClosed {
+				g.state = gateOpen
+			}
+		case layerNotServed:
+			g.state = gateClosed
+		case layerDenied:
+			g.denials[repository] = out.err
+		}
+		if probing {
+			if g.state == gateProbing {
+				g.state = gateUnknown // the next fetch probes again
+			}
+			close(g.probed)
+		}
+		g.mu.Unlock()
+		switch out.verdict {
+		case layerDenied:
+			return nil, out.err, nil
+		case layerCanceled:
+			return nil, nil, out.err
+		}
+		return out.platforms, nil, nil
+	}
 }
 
 // Service describes an ECS service and the task definition it runs. A
