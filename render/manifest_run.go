@@ -180,10 +180,11 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 	})
 	if d.Resolver != nil {
 		d.Resolver = resolveAll(ctx, d.Resolver, slices.Concat(refs...))
-		// Every service's images are pinned now: their platforms are asked
+		// Every service's images are pinned now: their platforms are
+		// claimed in the shared cache before any service renders and asked
 		// for in one batch for the run (one BatchGetImage per repository,
-		// not one per image), beside the renders, whose verify finds each
-		// answer in the shared cache or in flight.
+		// not one per service and image), beside the renders, whose verify
+		// finds each answer in the cache or in flight.
 		if p, ok := d.Resolver.(prefetched); ok && p.err == nil && o.Verify && o.Pin && d.Lookups != nil {
 			actx, stop := context.WithCancel(ctx)
 			var ahead sync.WaitGroup
@@ -191,7 +192,7 @@ func RenderManifest(ctx context.Context, m *Manifest, o ManifestOptions, d Deps)
 				stop()
 				ahead.Wait()
 			}()
-			ahead.Go(func() { platformsAhead(actx, *d.Lookups, d.VerifyCache, p.found) })
+			ahead.Go(platformsStart(actx, *d.Lookups, d.VerifyCache, p.found))
 		}
 	}
 	refs, skeletons = nil, nil

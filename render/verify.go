@@ -666,10 +666,20 @@ func verifyAhead(ctx context.Context, td *Node, in VerifyInput, lk VerifyLookups
 // platformsAhead asks, through cache, for the platforms of each image in
 // found as Render will write it (pinned), all in one batch, so that Verify
 // finds the answer in cache or in flight. It returns once every answer is
-// in. A manifest run gives it every service's images at once.
+// in.
 func platformsAhead(ctx context.Context, lk VerifyLookups, cache *VerifyCache, found map[string]ResolvedImage) {
+	platformsStart(ctx, lk, cache, found)()
+}
+
+// platformsStart is platformsAhead in two steps: it claims in cache, at
+// once, every image of found that no one has asked about, and returns the
+// work of asking, which the caller must run (in the background): until
+// then, a render asking about those images waits. A manifest run claims
+// every service's images this way before any service renders, so that the
+// run asks one batch.
+func platformsStart(ctx context.Context, lk VerifyLookups, cache *VerifyCache, found map[string]ResolvedImage) func() {
 	if lk.Images == nil {
-		return
+		return func() {}
 	}
 	seen := map[string]bool{}
 	var images []string
@@ -683,7 +693,8 @@ func platformsAhead(ctx context.Context, lk VerifyLookups, cache *VerifyCache, f
 	}
 	// Sorted so that a run asks in the same order each time.
 	slices.Sort(images)
-	cache.platforms(ctx, lk.Images, images)
+	ask := cache.claimPlatforms(ctx, lk.Images, images)
+	return func() { ask() }
 }
 
 // platforms returns the platforms of each of images, asking lk about those
@@ -691,39 +702,51 @@ func platformsAhead(ctx context.Context, lk VerifyLookups, cache *VerifyCache, f
 // PlatformBatchLookup, else one call per image, side by side. An image
 // another render is asking about is waited for, not asked again.
 func (c *VerifyCache) platforms(ctx context.Context, lk PlatformLookup, images []string) []verifyResult {
-	out := make([]verifyResult, len(images))
-	pending := make([]int, len(images)) // indexes into images still without an answer
-	for i := range images {
-		pending[i] = i
-	}
-	for len(pending) > 0 {
-		entries := make([]*verifyEntry, len(pending))
-		var ask []string
-		var mine []*verifyEntry
-		for j, i := range pending {
-			e, ok := c.claim(verifyKey(verifyImage, "", images[i]))
-			entries[j] = e
-			if ok {
-				ask = append(ask, images[i])
-				mine = append(mine, e)
-			}
+	return c.claimPlatforms(ctx, lk, images)()
+}
+
+// claimPlatforms claims the entries of images that no one has asked about
+// and returns the rest of platforms: asking about those, then waiting for
+// every answer. The caller must call it, or the claimed entries are never
+// answered.
+func (c *VerifyCache) claimPlatforms(ctx context.Context, lk PlatformLookup, images []string) func() []verifyResult {
+	entries := make([]*verifyEntry, len(images))
+	var ask []string
+	var mine []*verifyEntry
+	for i, image := range images {
+		e, ok := c.claim(verifyKey(verifyImage, "", image))
+		entries[i] = e
+		if ok {
+			ask = append(ask, image)
+			mine = append(mine, e)
 		}
+	}
+	return func() []verifyResult {
 		if len(ask) > 0 {
 			c.askPlatforms(ctx, lk, ask, mine)
 		}
-		var again []int
-		for j, i := range pending {
-			val, err := entries[j].wait(ctx)
-			if err != nil && ctx.Err() == nil && entries[j].abandoned {
-				again = append(again, i) // another render gave up on it
+		out := make([]verifyResult, len(images))
+		var again []int // another render gave up on these
+		for i := range images {
+			val, err := entries[i].wait(ctx)
+			if err != nil && ctx.Err() == nil && entries[i].abandoned {
+				again = append(again, i)
 				continue
 			}
 			ps, _ := val.([]Platform)
 			out[i] = verifyResult{ps, err}
 		}
-		pending = again
+		if len(again) > 0 {
+			retry := make([]string, len(again))
+			for k, i := range again {
+				retry[k] = images[i]
+			}
+			for k, res := range c.platforms(ctx, lk, retry) {
+				out[again[k]] = res
+			}
+		}
+		return out
 	}
-	return out
 }
 
 // askPlatforms asks lk about images and settles their entries.
