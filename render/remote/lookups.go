@@ -413,17 +413,20 @@ const platformConcurrency = maxParallelCalls
 // it returns. Some endpoints serve no layers (moto answers HTTP 500; so may
 // a look-alike registry), and asking each image would cost a call per
 // image for nothing. So a registry (account and region) is probed first:
-// its first config fetch goes alone while the others wait for its outcome.
-// Once a fetch of the registry has failed other than by access denied or a
-// missing layer — GetDownloadUrlForLayer's error, or the presigned GET's
-// HTTP 5xx or connection failure — every later single image of that
-// registry is unknown for the life of l (one run), without a call. A
-// denied GetDownloadUrlForLayer is an error matching render.ErrAccessDenied
-// (verify warns) and is remembered for the repository, whose other images
-// get the same error without a call: IAM grants it per repository.
+// its first config fetch goes alone while the others wait for its outcome,
+// and so does then the first of each repository. Once a fetch of the
+// registry has failed other than by access denied or a missing layer —
+// GetDownloadUrlForLayer's error, or the presigned GET's HTTP 5xx or
+// connection failure — every later single image of that registry is
+// unknown for the life of l (one run), without a call. A presigned GET's
+// 4xx, or a blob without the manifest's digest, leaves that image alone
+// unknown. A denied GetDownloadUrlForLayer is an error matching
+// render.ErrAccessDenied (verify warns) and is remembered for the
+// repository, whose other images get the same error without a call: IAM
+// grants it per repository.
 func (l *Lookups) ImagePlatformsOf(ctx context.Context, images []string) (map[string][]render.Platform, error) {
 	found := make(map[string][]render.Platform, len(images))
-	b := &platformBatch{l: l, found: found, errs: map[string]error{}, sem: make(chan struct{}, platformConcurrency)}
+	b := &platformBatch{l: l, found: found, errs: map[string]error{}, configs: map[string]*configFetch{}, sem: make(chan struct{}, platformConcurrency)}
 	repos := map[platformRepo][]platformImage{}
 	var order []platformRepo
 	for _, image := range images {
@@ -489,6 +492,17 @@ type platformBatch struct {
 	mu    sync.Mutex
 	found map[string][]render.Platform
 	errs  map[string]error
+	// configs are the config fetches of this batch, by registry,
+	// repository and config digest: two references to one image (a tag
+	// and a digest) fetch its config once.
+	configs map[string]*configFetch
+}
+
+// configFetch is one config fetch that several images may wait for.
+type configFetch struct {
+	done chan struct{}
+	ps   []render.Platform
+	err  error
 }
 
 func (b *platformBatch) answer(image string, ps []render.Platform, err error) {
@@ -658,7 +672,20 @@ func (b *platformBatch) platforms(ctx context.Context, client *ecr.Client, im pl
 	if m.Config.Digest == "" {
 		return nil, nil
 	}
-	return b.l.configPlatform(ctx, b, client, im.ref, m.Config.Digest)
+	k := im.ref.Registry + "/" + im.ref.Repository + "@" + m.Config.Digest
+	b.mu.Lock()
+	c, fetching := b.configs[k]
+	if !fetching {
+		c = &configFetch{done: make(chan struct{})}
+		b.configs[k] = c
+	}
+	b.mu.Unlock()
+	if !fetching {
+		c.ps, c.err = b.l.configPlatform(ctx, b, client, im.ref, m.Config.Digest)
+		close(c.done)
+	}
+	<-c.done
+	return c.ps, c.err
 }
 
 // Media types of image manifests (OCI image spec, Docker distribution).
@@ -791,12 +818,19 @@ type layerGates struct {
 	gates map[string]*layerGate
 }
 
-// layerGate is what a run knows of one registry's layer downloads.
+// layerGate is what a run knows of one registry's layer downloads, and of
+// each of its repositories'.
 type layerGate struct {
-	mu      sync.Mutex
-	state   layerGateState
-	probed  chan struct{}    // closed when the probe in flight ends
-	denials map[string]error // by repository
+	mu       sync.Mutex
+	registry layerProbe
+	repos    map[string]*layerProbe
+}
+
+// layerProbe is what is known of a registry's or a repository's layers.
+type layerProbe struct {
+	state  layerGateState
+	probed chan struct{} // closed when the probe in flight ends
+	denied error         // a repository's: the SDK's error
 }
 
 type layerGateState int
@@ -805,7 +839,7 @@ const (
 	gateUnknown layerGateState = iota // no fetch has told yet: the next one probes
 	gateProbing                       // one fetch is out; the others wait for it
 	gateOpen                          // fetches go side by side
-	gateClosed                        // no layers here: every config is unknown
+	gateClosed                        // a registry's: no layers here, every config is unknown
 )
 
 func (l *Lookups) layerGate(account, region string) *layerGate {
@@ -817,29 +851,61 @@ func (l *Lookups) layerGate(account, region string) *layerGate {
 	k := account + "/" + region
 	g, ok := l.layers.gates[k]
 	if !ok {
-		g = &layerGate{denials: map[string]error{}}
+		g = &layerGate{repos: map[string]*layerProbe{}}
 		l.layers.gates[k] = g
 	}
 	return g
 }
 
+// probe makes the caller p's prober when nothing is known of it yet, and
+// reports whether it did.
+func (p *layerProbe) probe() bool {
+	if p.state != gateUnknown {
+		return false
+	}
+	p.state = gateProbing
+	p.probed = make(chan struct{})
+	return true
+}
+
+// end ends the caller's probe of p: a probe that told nothing leaves the
+// next fetch to probe again.
+func (p *layerProbe) end() {
+	if p.state == gateProbing {
+		p.state = gateUnknown
+	}
+	close(p.probed)
+}
+
 // fetch runs f for a config of repository unless the registry is known to
-// serve no layers, or repository to be denied, waiting while another
-// fetch probes the registry. It returns f's platforms, the denial of the
-// repository (f's or an earlier one's) or, when ctx ended, an error.
+// serve no layers, or repository to be denied. The first fetch of the
+// registry, and then the first of each repository, goes alone, and the
+// others wait for what it tells: so a registry without layers is asked
+// once, and a denied repository once. It returns f's platforms, the denial
+// of the repository (f's or an earlier one's) or, when ctx ended, an
+// error.
 func (g *layerGate) fetch(ctx context.Context, repository string, f func() layerFetch) (ps []render.Platform, denied, err error) {
 	for {
 		g.mu.Lock()
-		if d := g.denials[repository]; d != nil {
-			g.mu.Unlock()
-			return nil, d, nil
+		repo := g.repos[repository]
+		if repo == nil {
+			repo = &layerProbe{}
+			g.repos[repository] = repo
 		}
-		switch g.state {
-		case gateClosed:
+		var wait chan struct{}
+		switch {
+		case repo.denied != nil:
+			g.mu.Unlock()
+			return nil, repo.denied, nil
+		case g.registry.state == gateClosed:
 			g.mu.Unlock()
 			return nil, nil, nil
-		case gateProbing:
-			wait := g.probed
+		case g.registry.state == gateProbing:
+			wait = g.registry.probed
+		case repo.state == gateProbing:
+			wait = repo.probed
+		}
+		if wait != nil {
 			g.mu.Unlock()
 			select {
 			case <-wait:
@@ -848,11 +914,7 @@ func (g *layerGate) fetch(ctx context.Context, repository string, f func() layer
 				return nil, nil, ctx.Err()
 			}
 		}
-		probing := g.state == gateUnknown
-		if probing {
-			g.state = gateProbing
-			g.probed = make(chan struct{})
-		}
+		probeRegistry, probeRepo := g.registry.probe(), repo.probe()
 		g.mu.Unlock()
 
 		out := f()
@@ -860,19 +922,20 @@ func (g *layerGate) fetch(ctx context.Context, repository string, f func() layer
 		g.mu.Lock()
 		switch out.verdict {
 		case layerServed:
-			if g.state != gateClosed {
-				g.state = gateOpen
+			if g.registry.state != gateClosed {
+				g.registry.state = gateOpen
 			}
+			repo.state = gateOpen
 		case layerNotServed:
-			g.state = gateClosed
+			g.registry.state = gateClosed
 		case layerDenied:
-			g.denials[repository] = out.err
+			repo.denied = out.err
 		}
-		if probing {
-			if g.state == gateProbing {
-				g.state = gateUnknown // the next fetch probes again
-			}
-			close(g.probed)
+		if probeRegistry {
+			g.registry.end()
+		}
+		if probeRepo {
+			repo.end()
 		}
 		g.mu.Unlock()
 		switch out.verdict {
