@@ -11,8 +11,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"net/url"
@@ -229,13 +231,17 @@ func (w verifyWorld) put(m *motoEnv, key, body string) string {
 func (r cliResult) noSecretValues(t *testing.T) {
 	t.Helper()
 	outputs := map[string]string{"stdout": r.stdout, "stderr": r.stderr}
-	entries, _ := os.ReadDir(r.out)
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(r.out, e.Name()))
-		if err != nil {
-			t.Fatal(err)
+	// A manifest run writes a directory per service.
+	err := filepath.WalkDir(r.out, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		outputs[e.Name()] = string(b)
+		b, err := os.ReadFile(path)
+		outputs[path] = string(b)
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
 	}
 	for name, s := range outputs {
 		for _, v := range []string{verifyParamValue, verifySecretValue} {
@@ -430,6 +436,47 @@ func TestMotoVerifyCallsOnce(t *testing.T) {
 		}
 	}
 	t.Logf("calls per verified run: %d (%d without verify: the template and the image lookups)", calls.total(), want["s3 GetObject"]+want["ecr DescribeImages"])
+}
+
+// TestMotoVerifyManifestCallsOnce renders four services of a manifest
+// with verify on: the run asks for its three images' platforms in one
+// BatchGetImage per repository, and for a single image's config once in
+// all (moto serves no layers, and the first answer says so for the
+// registry), besides each other resource once.
+func TestMotoVerifyManifestCallsOnce(t *testing.T) {
+	m := newMoto(t)
+	w := m.buildVerifyWorld(t)
+	src := w.put(m, "good.json", w.template(m, goodVerifyTemplate))
+	var b strings.Builder
+	b.WriteString("services:\n")
+	for i, tag := range []string{"v1", "v2", "v2", "v1"} {
+		fmt.Fprintf(&b, "  - {name: s%d, template: %q, no-appspec: true, images: {app: %q}, vars: {threads: \"8\"}}\n", i, src, ecrRef("us-east-1", w.appRepo, tag))
+	}
+	manifest := filepath.Join(t.TempDir(), "ecsrender.yaml")
+	if err := os.WriteFile(manifest, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	calls := observeCalls(m.calls, 0)
+	r := m.verifyRender(t, "--manifest", manifest)
+	r.expect(t, 0, "")
+	got := calls.byResource()
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		t.Logf("%d × %s", got[k], k)
+		if got[k] != 1 {
+			t.Errorf("%s asked %d times, want once", k, got[k])
+		}
+	}
+	byOp := calls.byOperation()
+	for op, want := range map[string]int{
+		"s3 GetObject": 1, "ecr DescribeImages": 2, // the template; app (v1, v2) and nginx resolved once for the run
+		"ecr BatchGetImage":          2, // platforms: app's two images in one call, nginx's index in another
+		"ecr GetDownloadUrlForLayer": 1, // app's configs: the first tells that moto serves no layers
+	} {
+		if byOp[op] != want {
+			t.Errorf("%s: %d calls, want %d", op, byOp[op], want)
+		}
+	}
+	t.Logf("calls: %v", byOp)
 }
 
 // TestMotoVerifyConcurrent delays every call that reaches moto, and shows
