@@ -429,13 +429,12 @@ func (l *Lookups) ImagePlatformsOf(ctx context.Context, images []string) (map[st
 	b := &platformBatch{l: l, found: found, errs: map[string]error{}, configs: map[string]*configFetch{}, sem: make(chan struct{}, platformConcurrency)}
 	repos := map[platformRepo][]platformImage{}
 	var order []platformRepo
+	seen := make(map[string]bool, len(images))
 	for _, image := range images {
-		if _, dup := b.errs[image]; dup {
+		if seen[image] {
 			continue
 		}
-		if _, dup := found[image]; dup {
-			continue
-		}
+		seen[image] = true
 		ref, err := imageref.ParseImageRef(image)
 		if err != nil {
 			b.errs[image] = fmt.Errorf("image platforms: %w", err)
