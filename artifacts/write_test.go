@@ -19,8 +19,8 @@ var errInjected = errors.New("injected failure")
 // tempName matches the random part of a temporary file's name.
 var tempName = regexp.MustCompile(`\.[0-9]+\.tmp`)
 
-// failTemp is a temporary file whose Write, Sync or Close fails after the
-// real file was created, so the test also sees that it is removed.
+// failTemp is a temporary file whose Write or Close fails after the real
+// file was created, so the test also sees that it is removed.
 type failTemp struct {
 	*os.File
 	op string
@@ -31,13 +31,6 @@ func (f failTemp) Write(b []byte) (int, error) {
 		return 0, errInjected
 	}
 	return f.File.Write(b)
-}
-
-func (f failTemp) Sync() error {
-	if f.op == "sync" {
-		return errInjected
-	}
-	return f.File.Sync()
 }
 
 func (f failTemp) Close() error {
@@ -100,12 +93,14 @@ func TestWriteFailures(t *testing.T) {
 			want: []string{`write "DIR/taskdef.json": injected failure`},
 		},
 		{
-			name: "sync temp",
+			// The first file's temporary file is complete by then, and
+			// goes too.
+			name: "write the second temp",
 			fault: func(f *fsys) {
 				f.createTemp = func(dir, pattern string) (tempFile, error) {
 					t, err := os.CreateTemp(dir, pattern)
 					if strings.HasPrefix(pattern, "."+ImageDefinitionsFile) {
-						return failTemp{t, "sync"}, err
+						return failTemp{t, "write"}, err
 					}
 					return t, err
 				}
@@ -775,8 +770,8 @@ func TestWriteSubdirectoryInTheWay(t *testing.T) {
 
 // TestWriteStopsWhenCancelled: a run stopped (its deadline, a signal)
 // while its files are written ends there, and the directory is as it was,
-// whether it was writing temporary files, one by one or many at once, or
-// already renaming them into place.
+// whether it was writing temporary files, into DIR or into sub-directories
+// it created, or already renaming them into place.
 func TestWriteStopsWhenCancelled(t *testing.T) {
 	t.Parallel()
 	before := map[string]string{TaskDefFile: "old top", "s0/": "", "s0/" + TaskDefFile: "old s0"}
@@ -789,16 +784,19 @@ func TestWriteStopsWhenCancelled(t *testing.T) {
 		name  string
 		files []File
 		fault func(f *fsys, cancel func())
+		// temps is how many temporary files the run creates: none
+		// after the one during which it was stopped.
+		temps int
 	}{
 		{"writing few", few, func(f *fsys, cancel func()) {
 			f.createTemp = func(dir, pattern string) (tempFile, error) { cancel(); return os.CreateTemp(dir, pattern) }
-		}},
+		}, 1},
 		{"writing many", many, func(f *fsys, cancel func()) {
 			f.createTemp = func(dir, pattern string) (tempFile, error) { cancel(); return os.CreateTemp(dir, pattern) }
-		}},
+		}, 1},
 		{"renaming", many, func(f *fsys, cancel func()) {
 			f.rename = func(old, new string) error { cancel(); return os.Rename(old, new) }
-		}},
+		}, len(many)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -809,6 +807,9 @@ func TestWriteStopsWhenCancelled(t *testing.T) {
 			defer cancel()
 			f := osFS()
 			tt.fault(&f, cancel)
+			temps := 0
+			createTemp := f.createTemp
+			f.createTemp = func(dir, pattern string) (tempFile, error) { temps++; return createTemp(dir, pattern) }
 			err := f.write(ctx, dir, tt.files)
 			if err == nil || !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want the write stopped", err)
@@ -818,6 +819,9 @@ func TestWriteStopsWhenCancelled(t *testing.T) {
 			}
 			if diff := cmp.Diff(before, readTree(t, dir)); diff != "" {
 				t.Errorf("directory after the stopped write (-want +got):\n%s", diff)
+			}
+			if temps != tt.temps {
+				t.Errorf("%d temporary files created, want %d", temps, tt.temps)
 			}
 		})
 	}
