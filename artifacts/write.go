@@ -388,15 +388,32 @@ func (fsys fsys) removeStaleTemps(dir string) error {
 		return fmt.Errorf("read output directory %q: %w", dir, unwrapPath(err))
 	}
 	for _, e := range entries {
-		if !isTempName(e.Name()) {
+		what := "temporary file"
+		switch {
+		case isBackupName(e.Name()):
+			// A run killed after moving an earlier artifact aside; this
+			// run replaces the directory's artifacts as a whole.
+			what = "backup"
+		case !isTempName(e.Name()):
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
 		if err := fsys.remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove stale temporary file %q: %w", p, unwrapPath(err))
+			return fmt.Errorf("remove stale %s %q: %w", what, p, unwrapPath(err))
 		}
 	}
 	return nil
+}
+
+// isBackupName reports whether name is a backup that freeBackup names:
+// ".NAME.ecsrender-old" for an artifact NAME.
+func isBackupName(name string) bool {
+	for _, a := range artifactNames() {
+		if name == "."+a+".ecsrender-old" {
+			return true
+		}
+	}
+	return false
 }
 
 // isTempName reports whether name is one writeTemp makes:

@@ -165,6 +165,20 @@ func TestWriteFailures(t *testing.T) {
 			after: map[string]string{TaskDefFile: "old taskdef", ".taskdef.json.TMP": "killed run"},
 		},
 		{
+			name:   "stale backup of a killed run",
+			before: map[string]string{TaskDefFile: "old taskdef", "." + AppSpecFile + ".ecsrender-old": "killed run"},
+			fault: func(f *fsys) {
+				f.remove = func(name string) error {
+					if on(name, "."+AppSpecFile+".ecsrender-old") {
+						return &os.PathError{Op: "remove", Path: name, Err: errInjected}
+					}
+					return os.Remove(name)
+				}
+			},
+			want:  []string{`remove stale backup "DIR/.appspec.yaml.ecsrender-old": injected failure`},
+			after: map[string]string{TaskDefFile: "old taskdef", "." + AppSpecFile + ".ecsrender-old": "killed run"},
+		},
+		{
 			name: "stat earlier artifact",
 			fault: func(f *fsys) {
 				f.lstat = func(name string) (os.FileInfo, error) {
@@ -398,6 +412,24 @@ func TestWriteRemovesEarlierArtifacts(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sub")); err != nil {
 		t.Errorf("a subdirectory that is not an artifact was touched: %v", err)
+	}
+}
+
+// A backup that a killed run left for an artifact this run does not write
+// is removed with the other leftovers, not published by the pipeline.
+func TestWriteRemovesStaleBackups(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"." + AppSpecFile + ".ecsrender-old", "." + ImageDefinitionsFile + ".ecsrender-old"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("stale"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Write(context.Background(), dir, []File{{TaskDefFile, []byte("new")}}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{TaskDefFile: "new"}, readDir(t, dir)); diff != "" {
+		t.Errorf("directory (-want +got):\n%s", diff)
 	}
 }
 

@@ -348,13 +348,12 @@ func (l *Lookups) attempt(ctx context.Context, svc apiService, endpoint, region 
 	}
 }
 
-// apiError reads AWS's error code and message from an error answer in
-// either protocol: JSON's __type (which may carry a namespace before '#'
-// and a URL after ':') or the X-Amzn-Errortype header, or the query
-// protocol's <Error><Code>. An answer that holds none of them is not
-// AWS's (a proxy's error page): nil.
+// apiError reads AWS's error code and message from an error answer, as the
+// SDK's deserializers do: the X-Amzn-Errortype header first, else the JSON
+// body's __type or code, else the query protocol's <Error><Code>; a code
+// loses a URL after ':' and then a namespace before '#'. An answer that
+// holds none of them is not AWS's (a proxy's error page): nil.
 func apiError(resp *http.Response, data []byte) *smithy.GenericAPIError {
-	var code, msg string
 	var j struct {
 		Type     string `json:"__type"`
 		Code     string `json:"code"`
@@ -365,22 +364,21 @@ func apiError(resp *http.Response, data []byte) *smithy.GenericAPIError {
 		Code    string `xml:"Error>Code"`
 		Message string `xml:"Error>Message"`
 	}
+	var bodyCode, msg string
 	trimmed := bytes.TrimSpace(data)
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(trimmed, &j) == nil:
-		code = cmp.Or(j.Type, j.Code)
+		bodyCode = cmp.Or(j.Type, j.Code)
 		msg = cmp.Or(j.Message, j.MessageU)
 	case len(trimmed) > 0 && trimmed[0] == '<' && xml.Unmarshal(trimmed, &x) == nil:
-		code, msg = x.Code, x.Message
+		bodyCode, msg = x.Code, x.Message
 	}
-	if code == "" {
-		code = resp.Header.Get("X-Amzn-Errortype")
+	code := cmp.Or(resp.Header.Get("X-Amzn-Errortype"), bodyCode)
+	if i := strings.IndexByte(code, ':'); i >= 0 {
+		code = code[:i]
 	}
 	if i := strings.LastIndexByte(code, '#'); i >= 0 {
 		code = code[i+1:]
-	}
-	if i := strings.IndexByte(code, ':'); i >= 0 {
-		code = code[:i]
 	}
 	if code == "" {
 		return nil

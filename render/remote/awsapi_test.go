@@ -92,6 +92,10 @@ func TestAPIErrorAnswers(t *testing.T) {
 			`describe secret "db": ValidationException (HTTP 400): bad id`},
 		{"header only", 400, map[string]string{"X-Amzn-Errortype": "InvalidRequestException:http://x/"}, `{}`,
 			`describe secret "db": InvalidRequestException (HTTP 400): `},
+		{"header wins over the body", 400, map[string]string{"X-Amzn-Errortype": "ThrottlingException"}, `{"__type":"Other","message":"slow down"}`,
+			`describe secret "db": ThrottlingException (HTTP 400): slow down (3 attempts)`},
+		{"url holding a #", 400, nil, `{"__type":"aws#BadThing:http://x/#frag","message":"m"}`,
+			`describe secret "db": BadThing (HTTP 400): m`},
 		{"query xml", 400, nil, `<ErrorResponse><Error><Code>ValidationError</Code><Message>bad</Message></Error></ErrorResponse>`,
 			`describe secret "db": ValidationError (HTTP 400): bad`},
 		{"not aws", 502, nil, `<html>bad gateway</html>`,
@@ -116,16 +120,19 @@ func TestAPIErrorAnswers(t *testing.T) {
 	}
 }
 
-// A service that never stops paging is read for maxPages pages, and one
-// that repeats its token stops at the repeat.
+// A service that never stops paging is read for maxPages pages and then
+// the lookup fails, since its answer is unknown; one that repeats its
+// token stops at the repeat, with the answer so far.
 func TestPagesAreBounded(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		token func(n int64) string
-		calls int64
+		name    string
+		token   func(n int64) string
+		calls   int64
+		wantErr string
 	}{
-		{"new token every page", func(n int64) string { return fmt.Sprint("t", n) }, maxPages},
-		{"same token again", func(int64) string { return "same" }, 2},
+		{"new token every page", func(n int64) string { return fmt.Sprint("t", n) }, maxPages,
+			`describe log group "g": still paging after 1000 pages`},
+		{"same token again", func(int64) string { return "same" }, 2, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls atomic.Int64
@@ -135,13 +142,31 @@ func TestPagesAreBounded(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			found, err := NewLookups(lookupsConfig(t, srv.URL)).LogGroup(context.Background(), "", "g")
-			if err != nil || found {
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("LogGroup = %v, %v; want error %s", found, err, tc.wantErr)
+				}
+			} else if err != nil || found {
 				t.Fatalf("LogGroup = %v, %v; want false, nil", found, err)
 			}
 			if got := calls.Load(); got != tc.calls {
 				t.Errorf("%d calls, want %d", got, tc.calls)
 			}
 		})
+	}
+}
+
+// SSM parameters are never reported missing when SSM was still paging.
+func TestParametersTooManyPages(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"Parameters":[],"NextToken":"t%d"}`, calls.Add(1))
+	}))
+	t.Cleanup(srv.Close)
+	found, err := NewLookups(lookupsConfig(t, srv.URL)).Parameters(context.Background(), "", []string{"/a"})
+	want := `describe ssm parameter "/a": still paging after 1000 pages`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Parameters = %v, %v; want error %s", found, err, want)
 	}
 }
 

@@ -35,9 +35,10 @@ import (
 )
 
 // Lookups answers verify's questions with read-only AWS calls. It never
-// reads a parameter's or a secret's value. Clients are made on first use,
-// one per service and region, so that a run that verifies no secrets never
-// builds a Secrets Manager client. It is safe for concurrent use.
+// reads a parameter's or a secret's value. IAM, SSM, Secrets Manager, Logs
+// and ECS are called through the signed client of awsapi.go; the STS and
+// ECR clients are the SDK's, made on first use, one per region. It is safe
+// for concurrent use.
 type Lookups struct {
 	cfg aws.Config
 	// attemptTimeout bounds each attempt of the signed client's calls
@@ -72,8 +73,8 @@ var (
 )
 
 // NewLookups returns lookups that call AWS with cfg: its credentials,
-// retryer (throttling and 5xx are retried there, not here), endpoints and
-// API options. cfg.Region is the default region; a region passed to a
+// retryer (throttling, 5xx and broken connections are retried by its
+// policy), endpoints, HTTP client and, for the SDK's clients, API options. cfg.Region is the default region; a region passed to a
 // lookup, or found in an ARN, overrides it.
 func NewLookups(cfg aws.Config) *Lookups {
 	return &Lookups{cfg: cfg, clients: map[lookupClientKey]any{}}
@@ -278,13 +279,20 @@ type ssmFilter struct {
 	Values      []string
 }
 
-// maxPages bounds how many pages one lookup reads: a service that keeps
-// sending tokens must not hold the run until its deadline.
-const maxPages = 100
+// maxPages bounds how many pages one lookup reads. SSM's filtered
+// DescribeParameters scans an account's parameters a page at a time and may
+// answer pages with no match but a next token, so a large account takes
+// many; the run's --timeout is the real bound, this one only keeps a
+// service that never stops paging from looping until then.
+const maxPages = 1000
+
+// errTooManyPages is a lookup that gave up paging: its answer is unknown,
+// which is neither "found" nor "missing".
+var errTooManyPages = fmt.Errorf("still paging after %d pages", maxPages)
 
 // pages calls page with each next token, from none, until it returns no
-// token, the same token again (as the SDK's paginators stop) or maxPages
-// pages have been read.
+// token or the same token again (as the SDK's paginators stop). After
+// maxPages pages with a token still pending it fails with errTooManyPages.
 func pages(page func(token string) (string, error)) error {
 	token := ""
 	for range maxPages {
@@ -294,7 +302,7 @@ func pages(page func(token string) (string, error)) error {
 		}
 		token = next
 	}
-	return nil
+	return errTooManyPages
 }
 
 // ssmStoredNames returns the region of an SSM parameter reference (empty

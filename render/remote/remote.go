@@ -34,7 +34,8 @@ type Options struct {
 // resolver of an online run, and with o.Verify the verify lookups. A run offline needs neither: it uses
 // render.LocalLoader and no resolver, and never calls New.
 func New(ctx context.Context, o Options) (render.Deps, error) {
-	cfg, err := LoadAWSConfig(ctx, AWSOptions{Region: o.Region, Log: o.Progress})
+	ao := AWSOptions{Region: o.Region, Log: o.Progress}
+	cfg, err := LoadAWSConfig(ctx, ao)
 	if err != nil {
 		return render.Deps{}, err
 	}
@@ -49,7 +50,11 @@ func New(ctx context.Context, o Options) (render.Deps, error) {
 	}, ResolverOptions{Wait: o.WaitForImage, Progress: o.Progress})
 	d := render.Deps{Loader: loader, Resolver: resolver, Region: cfg.Region}
 	if o.Verify {
-		lk := NewLookups(cfg).VerifyLookups()
+		l := NewLookups(cfg)
+		// The SDK's clients take the attempt timeout from cfg; the
+		// signed client from here.
+		l.attemptTimeout = ao.AttemptTimeout
+		lk := l.VerifyLookups()
 		d.Lookups = &lk
 	}
 	return d, nil
