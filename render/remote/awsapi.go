@@ -52,13 +52,17 @@ type apiService struct {
 	version string
 	// global services answer for a whole partition from one endpoint.
 	global bool
+	// The exceptions to the partition's endpoint pattern in the service's
+	// endpoint rules: GovCloud endpoints that are already FIPS, and
+	// standard endpoints that already serve IPv6.
+	govFIPSIsStandard, dualStackIsStandard bool
 }
 
 var (
 	iamAPI     = apiService{sdkID: "IAM", name: "iam", version: "2010-05-08", global: true}
-	ssmAPI     = apiService{sdkID: "SSM", name: "ssm", target: "AmazonSSM"}
-	secretsAPI = apiService{sdkID: "Secrets Manager", name: "secretsmanager", target: "secretsmanager"}
-	logsAPI    = apiService{sdkID: "CloudWatch Logs", name: "logs", target: "Logs_20140328"}
+	ssmAPI     = apiService{sdkID: "SSM", name: "ssm", target: "AmazonSSM", govFIPSIsStandard: true}
+	secretsAPI = apiService{sdkID: "Secrets Manager", name: "secretsmanager", target: "secretsmanager", dualStackIsStandard: true}
+	logsAPI    = apiService{sdkID: "CloudWatch Logs", name: "logs", target: "Logs_20140328", govFIPSIsStandard: true}
 	ecsAPI     = apiService{sdkID: "ECS", name: "ecs", target: "AmazonEC2ContainerServiceV20141113"}
 )
 
@@ -66,35 +70,58 @@ var (
 // DescribeTaskDefinition (a task definition is at most 64 KiB), far below.
 const maxAPIResponse = 4 << 20
 
-// partition is the part of an AWS partition an endpoint is made from.
+// partition is what an endpoint is made from in one AWS partition, as the
+// SDK's partition table and the services' endpoint rules have it
+// (TestEndpointMatchesSDK holds the two together).
 type partition struct {
+	name                       string
 	dnsSuffix, dualStackSuffix string
-	// iamRegion signs calls to the partition's global IAM endpoint, and
-	// iamHost is that endpoint (empty: IAM is regional there).
-	iamRegion, iamHost, iamFIPSHost string
+	// iamRegion signs every call to IAM, whose endpoints are the
+	// partition's, not a region's: iamHosts[fips][dual-stack].
+	iamRegion string
+	iamHosts  [2][2]string
 }
 
-// partitionOf returns the partition of region, by its prefix as AWS's
-// partition table matches it; anything else is the commercial partition.
+// partitions by region prefix, most specific first; a region that matches
+// none is in the commercial partition, the last.
+var partitions = []struct {
+	prefix string
+	p      partition
+}{
+	{"cn-", partition{"aws-cn", "amazonaws.com.cn", "api.amazonwebservices.com.cn", "cn-north-1", [2][2]string{
+		{"iam.cn-north-1.amazonaws.com.cn", "iam.global.api.amazonwebservices.com.cn"},
+		{"iam-fips.amazonaws.com.cn", "iam-fips.api.amazonwebservices.com.cn"}}}},
+	{"us-gov-", partition{"aws-us-gov", "amazonaws.com", "api.aws", "us-gov-west-1", [2][2]string{
+		{"iam.us-gov.amazonaws.com", "iam.us-gov.api.aws"},
+		{"iam.us-gov.amazonaws.com", "iam.us-gov.api.aws"}}}},
+	{"us-isob-", partition{"aws-iso-b", "sc2s.sgov.gov", "api.aws.scloud", "us-isob-east-1", [2][2]string{
+		{"iam.us-isob-east-1.sc2s.sgov.gov", "iam.api.aws.scloud"},
+		{"iam-fips.us-isob-east-1.sc2s.sgov.gov", "iam-fips.api.aws.scloud"}}}},
+	{"us-isof-", partition{"aws-iso-f", "csp.hci.ic.gov", "api.aws.hci.ic.gov", "us-isof-south-1", [2][2]string{
+		{"iam.us-isof-south-1.csp.hci.ic.gov", "iam.api.aws.hci.ic.gov"},
+		{"iam-fips.csp.hci.ic.gov", "iam-fips.api.aws.hci.ic.gov"}}}},
+	{"us-iso-", partition{"aws-iso", "c2s.ic.gov", "api.aws.ic.gov", "us-iso-east-1", [2][2]string{
+		{"iam.us-iso-east-1.c2s.ic.gov", "iam.api.aws.ic.gov"},
+		{"iam-fips.us-iso-east-1.c2s.ic.gov", "iam-fips.api.aws.ic.gov"}}}},
+	{"eu-isoe-", partition{"aws-iso-e", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk", "eu-isoe-west-1", [2][2]string{
+		{"iam.eu-isoe-west-1.cloud.adc-e.uk", "iam.api.cloud-aws.adc-e.uk"},
+		{"iam-fips.cloud.adc-e.uk", "iam-fips.api.cloud-aws.adc-e.uk"}}}},
+	{"eusc-", partition{"aws-eusc", "amazonaws.eu", "api.amazonwebservices.eu", "eusc-de-east-1", [2][2]string{
+		{"iam.eusc-de-east-1.amazonaws.eu", "iam.global.api.amazonwebservices.eu"},
+		{"iam-fips.amazonaws.eu", "iam-fips.api.amazonwebservices.eu"}}}},
+	{"", partition{"aws", "amazonaws.com", "api.aws", "us-east-1", [2][2]string{
+		{"iam.amazonaws.com", "iam.global.api.aws"},
+		{"iam-fips.amazonaws.com", "iam-fips.global.api.aws"}}}},
+}
+
+// partitionOf returns the partition of region.
 func partitionOf(region string) partition {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return partition{dnsSuffix: "amazonaws.com.cn", dualStackSuffix: "api.amazonwebservices.com.cn",
-			iamRegion: "cn-north-1", iamHost: "iam.cn-north-1.amazonaws.com.cn"}
-	case strings.HasPrefix(region, "us-gov-"):
-		return partition{dnsSuffix: "amazonaws.com", dualStackSuffix: "api.aws",
-			iamRegion: "us-gov-west-1", iamHost: "iam.us-gov.amazonaws.com", iamFIPSHost: "iam.us-gov.amazonaws.com"}
-	case strings.HasPrefix(region, "us-isob-"):
-		return partition{dnsSuffix: "sc2s.sgov.gov", dualStackSuffix: "sc2s.sgov.gov"}
-	case strings.HasPrefix(region, "us-isof-"):
-		return partition{dnsSuffix: "csp.hci.ic.gov", dualStackSuffix: "csp.hci.ic.gov"}
-	case strings.HasPrefix(region, "eu-isoe-"):
-		return partition{dnsSuffix: "cloud.adc-e.uk", dualStackSuffix: "cloud.adc-e.uk"}
-	case strings.HasPrefix(region, "us-iso-"):
-		return partition{dnsSuffix: "c2s.ic.gov", dualStackSuffix: "c2s.ic.gov"}
+	for _, p := range partitions {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.p
+		}
 	}
-	return partition{dnsSuffix: "amazonaws.com", dualStackSuffix: "api.aws",
-		iamRegion: "us-east-1", iamHost: "iam.amazonaws.com", iamFIPSHost: "iam-fips.amazonaws.com"}
+	panic("unreachable: the last partition matches every region")
 }
 
 // The interfaces of the configuration sources (environment, shared config,
@@ -117,36 +144,48 @@ type (
 // endpoint returns the URL of svc in region and the region to sign for,
 // resolved as the SDK's clients resolve it: a service's own configured
 // endpoint, else AWS_ENDPOINT_URL (cfg.BaseEndpoint), else the partition's
-// endpoint.
+// endpoint for the FIPS and dual-stack settings.
 func endpoint(ctx context.Context, cfg aws.Config, svc apiService, region string) (string, string) {
 	if u, ok := configuredEndpoint(ctx, cfg, svc); ok {
 		if svc.global {
-			if p := partitionOf(region); p.iamRegion != "" {
-				region = p.iamRegion
-			}
+			region = partitionOf(region).iamRegion
 		}
 		return u, region
 	}
-	var fips, dual bool
+	fips, dual := endpointVariants(ctx, cfg)
+	return defaultEndpoint(svc, region, fips, dual)
+}
+
+// endpointVariants reads the FIPS and dual-stack settings; as in the SDK,
+// the first configuration source that holds a setting decides it.
+func endpointVariants(ctx context.Context, cfg aws.Config) (fips, dual bool) {
+	var fipsFound, dualFound bool
 	for _, s := range cfg.ConfigSources {
-		if f, ok := s.(fipsSource); ok && !fips {
+		if f, ok := s.(fipsSource); ok && !fipsFound {
 			if v, found, err := f.GetUseFIPSEndpoint(ctx); err == nil && found {
-				fips = v == aws.FIPSEndpointStateEnabled
+				fips, fipsFound = v == aws.FIPSEndpointStateEnabled, true
 			}
 		}
-		if d, ok := s.(dualStackSource); ok && !dual {
+		if d, ok := s.(dualStackSource); ok && !dualFound {
 			if v, found, err := d.GetUseDualStackEndpoint(ctx); err == nil && found {
-				dual = v == aws.DualStackEndpointStateEnabled
+				dual, dualFound = v == aws.DualStackEndpointStateEnabled, true
 			}
 		}
 	}
+	return fips, dual
+}
+
+// defaultEndpoint is the partition's endpoint of svc in region.
+func defaultEndpoint(svc apiService, region string, fips, dual bool) (string, string) {
 	p := partitionOf(region)
-	if svc.global && p.iamHost != "" && !dual {
-		host := p.iamHost
-		if fips && p.iamFIPSHost != "" {
-			host = p.iamFIPSHost
-		}
-		return "https://" + host, p.iamRegion
+	if svc.global {
+		return "https://" + p.iamHosts[b2i(fips)][b2i(dual)], p.iamRegion
+	}
+	if svc.govFIPSIsStandard && p.name == "aws-us-gov" && !dual {
+		fips = false
+	}
+	if svc.dualStackIsStandard && (p.name == "aws" || p.name == "aws-us-gov" || p.name == "aws-cn" && !fips) {
+		dual = false
 	}
 	name, suffix := svc.name, p.dnsSuffix
 	if fips {
@@ -156,6 +195,13 @@ func endpoint(ctx context.Context, cfg aws.Config, svc apiService, region string
 		suffix = p.dualStackSuffix
 	}
 	return "https://" + name + "." + region + "." + suffix, region
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // configuredEndpoint is the endpoint a user configured for svc, if any:

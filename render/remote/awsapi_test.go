@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,7 +30,12 @@ func envConfig(t *testing.T, env map[string]string) aws.Config {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	// A profile "fips" that turns FIPS on, for the cases that ask for it.
+	conf := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(conf, []byte("[profile fips]\nuse_fips_endpoint = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", conf)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -56,7 +63,10 @@ func TestEndpoint(t *testing.T) {
 		{"govcloud iam", nil, iamAPI, "us-gov-east-1", "https://iam.us-gov.amazonaws.com", "us-gov-west-1"},
 		{"fips", map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"}, ecsAPI, "us-east-2", "https://ecs-fips.us-east-2.amazonaws.com", "us-east-2"},
 		{"fips iam", map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"}, iamAPI, "us-east-2", "https://iam-fips.amazonaws.com", "us-east-1"},
-		{"dual-stack", map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "true"}, secretsAPI, "eu-west-1", "https://secretsmanager.eu-west-1.api.aws", "eu-west-1"},
+		{"dual-stack", map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "true"}, ssmAPI, "eu-west-1", "https://ssm.eu-west-1.api.aws", "eu-west-1"},
+		{"dual-stack where the standard endpoint has IPv6", map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "true"}, secretsAPI, "eu-west-1", "https://secretsmanager.eu-west-1.amazonaws.com", "eu-west-1"},
+		{"fips from the profile", map[string]string{"AWS_PROFILE": "fips"}, ecsAPI, "us-east-2", "https://ecs-fips.us-east-2.amazonaws.com", "us-east-2"},
+		{"fips off in the environment wins over a profile", map[string]string{"AWS_USE_FIPS_ENDPOINT": "false", "AWS_PROFILE": "fips"}, ecsAPI, "us-east-2", "https://ecs.us-east-2.amazonaws.com", "us-east-2"},
 		{"AWS_ENDPOINT_URL", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, ssmAPI, "eu-west-1", "http://127.0.0.1:1", "eu-west-1"},
 		{"AWS_ENDPOINT_URL signs iam for the partition", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, iamAPI, "eu-west-1", "http://127.0.0.1:1", "us-east-1"},
 		{"a service's own endpoint wins", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:2"},
