@@ -708,6 +708,10 @@ const (
 // asked, not about the endpoint: they leave the registry open.
 var layerErrorCodes = []string{"LayersNotFoundException", "LayerInaccessibleException", "RepositoryNotFoundException"}
 
+// notImplementedCodes are answers about the endpoint, not the layer: it
+// does not have the operation (look-alike registries).
+var notImplementedCodes = []string{"UnsupportedOperation", "NotImplemented", "InvalidAction", "UnknownOperationException"}
+
 // configPlatform reads a single image's platform from its config blob,
 // through its registry's layerGate. Any failure to fetch it leaves the
 // platform unknown, except a denied permission, which the build role can
@@ -742,22 +746,39 @@ func (l *Lookups) fetchConfig(ctx context.Context, client *ecr.Client, ref image
 		RepositoryName: aws.String(ref.Repository),
 		LayerDigest:    aws.String(digest),
 	}, func(o *ecr.Options) {
-		// One attempt: the platform is only a best effort, and the first
-		// failure closes the registry for the run anyway.
+		// One attempt: the platform is only a best effort, and an endpoint
+		// that serves no layers (moto answers HTTP 500) would otherwise
+		// cost the retryer's backoff before the registry is closed.
 		o.RetryMaxAttempts = 1
 	})
+	var (
+		ae    smithy.APIError
+		deser *smithy.DeserializationError
+	)
 	switch {
 	case err == nil:
 	case isAccessDenied(err):
 		return layerFetch{verdict: layerDenied, err: err}
 	case ctx.Err() != nil:
 		return canceled(err)
-	case slices.Contains(layerErrorCodes, lookupCode(err)):
-		return served
-	default:
+	case errors.As(err, &deser) || !errors.As(err, &ae) || slices.Contains(notImplementedCodes, ae.ErrorCode()):
+		// An answer that is not ECR's (a look-alike's error page), one
+		// that says the operation is not there, or no answer at all: the
+		// endpoint serves no layers.
 		return notServed
+	default:
+		// ECR's own answer: about this layer (not found), or a passing
+		// failure (throttling, an internal error). Either way only this
+		// image stays unknown; the registry's other images are asked.
+		return served
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, aws.ToString(out.DownloadUrl), nil)
+	// The presigned GET gets the attempt timeout the API calls get: a
+	// download host that hangs must not hold the registry's other images,
+	// which wait for this probe, until the run's deadline.
+	timeout := cmp.Or(l.attemptTimeout, DefaultAttemptTimeout)
+	gctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(gctx, http.MethodGet, aws.ToString(out.DownloadUrl), nil)
 	if err != nil {
 		return notServed
 	}
@@ -770,11 +791,15 @@ func (l *Lookups) fetchConfig(ctx context.Context, client *ecr.Client, ref image
 		if ctx.Err() != nil {
 			return canceled(err)
 		}
+		// Unreachable or hung: the download host is the registry's, so
+		// its other images would fare no better.
 		return notServed
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 500 {
-		return notServed
+		// S3's SlowDown or an internal error passes: this image is
+		// unknown, the registry's others are still asked.
+		return served
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxImageConfigLength+1))
 	switch {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 
@@ -343,9 +344,12 @@ func closedURL(t *testing.T) string {
 
 // Config blobs are fetched one image at a time, but a registry that serves
 // no layers is asked once: its first fetch probes while the others wait,
-// and a failure of the endpoint leaves every later single image of the
-// registry unknown. A missing layer, a presigned URL's 4xx or a wrong blob
-// is the image's alone; a denial is its repository's.
+// and an endpoint that does not serve layers (an answer that is not ECR's,
+// an unsupported operation, an unreachable download host) leaves every
+// later single image of the registry unknown. A missing layer, a passing
+// failure (throttling, a 5xx of ECR's or of the download), a presigned
+// URL's 4xx or a wrong blob is the image's alone; a denial is its
+// repository's.
 func TestImagePlatformsOfLayerProbe(t *testing.T) {
 	closed := closedURL(t)
 	for _, tc := range []struct {
@@ -358,15 +362,23 @@ func TestImagePlatformsOfLayerProbe(t *testing.T) {
 		denied   string // the repository denied
 	}{
 		{name: "served", read: true, urls: map[string]int{"123456789012": 12, "210987654321": 3}, gets: 15},
-		{name: "no layer download",
-			download: func(string) fakeAnswer { return jsonError(500, "InternalFailure", "not yet implemented") },
-			urls:     map[string]int{"123456789012": 1, "210987654321": 1}},
+		{name: "no layer download (moto's HTML error page)",
+			download: func(string) fakeAnswer {
+				return fakeAnswer{500, "<html><title>500 Internal Server Error</title></html>"}
+			},
+			urls: map[string]int{"123456789012": 1, "210987654321": 1}},
 		{name: "unsupported",
 			download: func(string) fakeAnswer { return jsonError(400, "UnsupportedOperation", "not here") },
 			urls:     map[string]int{"123456789012": 1, "210987654321": 1}},
-		{name: "blob server error",
+		{name: "a passing failure is the image's alone",
+			download: func(string) fakeAnswer { return jsonError(400, "ThrottlingException", "slow down") },
+			urls:     map[string]int{"123456789012": 12, "210987654321": 3}},
+		{name: "ECR's internal error is the image's alone",
+			download: func(string) fakeAnswer { return jsonError(500, "ServerException", "try again") },
+			urls:     map[string]int{"123456789012": 12, "210987654321": 3}},
+		{name: "blob server error is the image's alone",
 			blob: func(string) fakeAnswer { return fakeAnswer{503, "slow down"} },
-			urls: map[string]int{"123456789012": 1, "210987654321": 1}, gets: 2},
+			urls: map[string]int{"123456789012": 12, "210987654321": 3}, gets: 15},
 		{name: "blob unreachable",
 			download: func(string) fakeAnswer {
 				return fakeAnswer{200, fmt.Sprintf(`{"downloadUrl":%q,"layerDigest":"sha256:00"}`, closed+"/blob/x")}
@@ -438,7 +450,7 @@ func TestImagePlatformsLayerProbeConcurrent(t *testing.T) {
 		t.Run(fmt.Sprintf("served=%v", served), func(t *testing.T) {
 			e, images := layerWorld(t)
 			if !served {
-				e.download = func(string) fakeAnswer { return jsonError(500, "InternalFailure", "not yet implemented") }
+				e.download = func(string) fakeAnswer { return fakeAnswer{500, "<html>not yet implemented</html>"} }
 			}
 			f := e.serve(t)
 			l := NewLookups(lookupsConfig(t, f.URL))
@@ -519,5 +531,39 @@ func TestLayerGateWaitCanceled(t *testing.T) {
 	})
 	if ps != nil || denied != nil || err != nil {
 		t.Errorf("fetch after the probe = %v, %v, %v; want unknown", ps, denied, err)
+	}
+}
+
+// A download host that hangs is given the attempt timeout, and then taken
+// for one that serves no layers: the registry's other images are not
+// asked, and the run goes on with their platforms unknown.
+func TestImagePlatformsOfBlobHangs(t *testing.T) {
+	e, images := layerWorld(t)
+	release := make(chan struct{})
+	e.blob = func(string) fakeAnswer {
+		<-release
+		return fakeAnswer{503, "late"}
+	}
+	f := e.serve(t)
+	t.Cleanup(func() { close(release) })
+	l := NewLookups(lookupsConfig(t, f.URL))
+	l.attemptTimeout = 50 * time.Millisecond
+	got, err := l.ImagePlatformsOf(context.Background(), images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range images {
+		if ps, ok := got[im]; !ok || ps != nil {
+			t.Errorf("platforms of %s = %v (answered %v), want unknown", im, ps, ok)
+		}
+	}
+	urls := 0
+	for k, n := range e.Counts() {
+		if strings.HasPrefix(k, "GetDownloadUrlForLayer ") {
+			urls += n
+		}
+	}
+	if urls != 2 {
+		t.Errorf("%d GetDownloadUrlForLayer calls, want 2 (one probe per registry)", urls)
 	}
 }
