@@ -89,7 +89,7 @@ var matchers = []matcher{
 		want: func(re *regexp.Regexp, s string) string { return re.FindString(s) },
 		edges: []string{"${X}", "a${X}b", "${}", "${", "$ {X}", "${X", "${X${Y}", "${X}${Y}", "${\n}", "$${X}", "}${X}",
 			"${\xff}", "$$${X}", "${X} ${Y", "${ ${Y}"}},
-	{name: "ecrImageAccount", pattern: `^([0-9]{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/`,
+	{name: "ecrImageAccount", pattern: `^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.[a-z0-9-]+\.on\.aws)/`,
 		got: func(s string) string {
 			account, ok := ecrImageAccount(s)
 			if !ok {
@@ -111,7 +111,8 @@ var matchers = []matcher{
 			"123456789012.dkr.ecr..amazonaws.com/a", "123456789012.dkr.ecr.US-east-1.amazonaws.com/a", "123456789012.dkr.ecr.x_y.amazonaws.com/a",
 			"12345678901.dkr.ecr.us-east-1.amazonaws.com/a", "1234567890123.dkr.ecr.us-east-1.amazonaws.com/a",
 			"123456789012.dkr.ecr.us-east-1.amazonaws.com:443/a", "123456789012.dkr.ecr.us-east-1.amazonaws.com.cn.x/a",
-			"123456789012.dkr-ecr.us-east-1.on.aws/a", "123456789012.dkr.ecr.us.east.amazonaws.com/a", "123456789012.dkr.ecr.-.amazonaws.com/a",
+			"123456789012.dkr-ecr.us-east-1.on.aws/a", "123456789012.dkr-ecr-fips.us-east-1.on.aws/a", "123456789012.dkr-ecr.us-east-1.on.aws",
+			"123456789012.dkr-ecr.us-east-1.amazonaws.com/a", "123456789012.dkr.ecr.us-east-1.on.aws/a", "123456789012.dkr-ecr..on.aws/a", "123456789012.dkr.ecr.us.east.amazonaws.com/a", "123456789012.dkr.ecr.-.amazonaws.com/a",
 			"123456789012.dkr.ecr.a.amazonaws.com//", "\n123456789012.dkr.ecr.a.amazonaws.com/", "123456789012.dkr.ecr.\u212a.amazonaws.com/"}},
 }
 

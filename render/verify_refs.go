@@ -209,16 +209,21 @@ func splitARN(s string) (verifyARN, bool) {
 // ecrImageAccount reports whether image is in a private ECR registry, the
 // only place PlatformLookup can read, and the account that owns it. It
 // implements the regexp
-// ^([0-9]{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/
-// and returns its group, as a loop that a one-shot run need not compile.
+// ^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.[a-z0-9-]+\.on\.aws)/
+// (the IPv4 hosts and the dual-stack ones) and returns its group, as a
+// loop that a one-shot run need not compile.
 func ecrImageAccount(image string) (string, bool) {
 	account, rest, ok := strings.Cut(image, ".")
 	if !ok || len(account) != 12 || !isDigits(account) {
 		return "", false
 	}
+	suffixes := []string{"amazonaws.com/", "amazonaws.com.cn/"}
 	rest, ok = strings.CutPrefix(rest, "dkr.ecr")
 	if !ok {
-		return "", false
+		if rest, ok = strings.CutPrefix(rest, "dkr-ecr"); !ok {
+			return "", false
+		}
+		suffixes = []string{"on.aws/"}
 	}
 	rest, ok = strings.CutPrefix(strings.TrimPrefix(rest, "-fips"), ".")
 	if !ok {
@@ -228,10 +233,12 @@ func ecrImageAccount(image string) (string, bool) {
 	if !ok || region == "" || strings.Trim(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
 		return "", false
 	}
-	if !strings.HasPrefix(rest, "amazonaws.com/") && !strings.HasPrefix(rest, "amazonaws.com.cn/") {
-		return "", false
+	for _, suffix := range suffixes {
+		if strings.HasPrefix(rest, suffix) {
+			return account, true
+		}
 	}
-	return account, true
+	return "", false
 }
 
 func verifyIndex(path string, i int) string {

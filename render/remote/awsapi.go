@@ -36,7 +36,9 @@ import (
 // AWS_ENDPOINT_URL_<SERVICE> and the shared config, FIPS and dual-stack
 // settings, and errors that errors.As finds as the SDK's (smithy.APIError,
 // awshttp.ResponseError, retry.MaxAttemptsError) so that one set of words
-// (lookupFailure) serves both.
+// (lookupFailure) serves both. What it leaves out: the retryer's retry
+// quota (a run makes a handful of these calls) and clock-skew correction
+// (CodeBuild's clock is AWS's).
 
 // apiService is what a call needs to know about one AWS service.
 type apiService struct {
