@@ -100,10 +100,33 @@ type PlatformLookup interface {
 type PlatformBatchLookup interface {
 	// ImagePlatformsOf answers ImagePlatforms for each of images. The map
 	// has an entry for every image that was answered, nil meaning unknown
-	// as there; an image without one failed, and err says why (a failure
-	// other than access denied when there is one, since that one ends the
-	// run).
+	// as there; an image without one failed, and err says why: a
+	// *PlatformErrors holds each image's own error.
 	ImagePlatformsOf(ctx context.Context, images []string) (map[string][]Platform, error)
+}
+
+// PlatformErrors is the error of an ImagePlatformsOf whose images failed
+// for different reasons, so that no image is blamed for another's failure.
+// Its message and Unwrap are those of Err, the failure that matters most
+// (one that ends the run rather than an access denied).
+type PlatformErrors struct {
+	Err     error
+	ByImage map[string]error
+}
+
+func (e *PlatformErrors) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err, so that errors.Is sees the failure the message names.
+func (e *PlatformErrors) Unwrap() error { return e.Err }
+
+// platformErrorOf returns image's own error: from a *PlatformErrors its
+// entry (none: the image is unknown, not failed), else err itself.
+func platformErrorOf(err error, image string) error {
+	var pe *PlatformErrors
+	if errors.As(err, &pe) {
+		return pe.ByImage[image]
+	}
+	return err
 }
 
 // ServiceLookup describes an ECS service and what it runs now.
@@ -778,7 +801,7 @@ func (c *VerifyCache) askPlatforms(ctx context.Context, lk PlatformLookup, image
 		ps, answered := found[image]
 		var imageErr error
 		if !answered {
-			imageErr = err
+			imageErr = platformErrorOf(err, image)
 		}
 		c.settle(ctx, verifyKey(verifyImage, "", image), entries[k], ps, imageErr)
 	}

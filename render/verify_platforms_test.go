@@ -243,3 +243,45 @@ func TestRenderManifestPlatformsOneBatch(t *testing.T) {
 		t.Errorf("%d batches of %q, want one of %q", batches, asked, want)
 	}
 }
+
+// Images that failed for different reasons are each judged on their own
+// failure, never on another image's: a denied image is a warning, the
+// image whose lookup failed is the one the run's error names, and an image
+// the answer holds no error for is unknown.
+func TestVerifyPlatformsBatchOwnErrors(t *testing.T) {
+	t.Parallel()
+	fatal := errors.New(`get image manifest "` + nginxImage + `": ServerException (HTTP 500): down (3 attempts)`)
+	w := goodWorld()
+	lk := w.lookups()
+	lk.Images = &fakeBatchPlatforms{t: t, many: func(context.Context, []string) (map[string][]Platform, error) {
+		return map[string][]Platform{}, &PlatformErrors{
+			Err:     fatal,
+			ByImage: map[string]error{railsImage: deniedError{"ecr:BatchGetImage"}, nginxImage: fatal},
+		}
+	}}
+	_, err := Verify(context.Background(), tParse(verifyTemplate), verifyInput(), lk, nil)
+	if err == nil || !strings.Contains(err.Error(), `"`+nginxImage+`"`) || strings.Contains(err.Error(), "rails") {
+		t.Errorf("err = %v, want the failure of %s alone", err, nginxImage)
+	}
+
+	lk.Images = &fakeBatchPlatforms{t: t, many: func(context.Context, []string) (map[string][]Platform, error) {
+		return map[string][]Platform{}, &PlatformErrors{
+			Err:     deniedError{"ecr:BatchGetImage"},
+			ByImage: map[string]error{railsImage: deniedError{"ecr:BatchGetImage"}},
+		}
+	}}
+	rep, err := Verify(context.Background(), tParse(verifyTemplate), verifyInput(), lk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	for _, p := range rep.Warnings {
+		warnings = append(warnings, p.String())
+	}
+	if want := []string{"image platforms not verified: access denied (grant ecr:BatchGetImage)"}; !slices.Equal(warnings, want) {
+		t.Errorf("warnings = %q, want %q", warnings, want)
+	}
+	if len(rep.Problems) != 0 {
+		t.Errorf("problems = %v, want none (nginx is unknown)", rep.Problems)
+	}
+}

@@ -465,20 +465,24 @@ func (l *Lookups) ImagePlatformsOf(ctx context.Context, images []string) (map[st
 		}
 	}
 	wg.Wait()
-	// The error that stands for every failed image: one that ends the run
-	// when there is one, so that none is taken for a mere warning.
-	var denied error
+	// Each failed image keeps its own error; the one the message shows is
+	// one that ends the run when there is one, so that no caller that reads
+	// only the message takes it for a mere warning.
+	var fatal, denied error
 	for _, image := range images {
 		err := b.errs[image]
 		switch {
 		case err == nil:
 		case !errors.Is(err, render.ErrAccessDenied):
-			return found, err
-		case denied == nil:
-			denied = err
+			fatal = cmp.Or(fatal, err)
+		default:
+			denied = cmp.Or(denied, err)
 		}
 	}
-	return found, denied
+	if main := cmp.Or(fatal, denied); main != nil {
+		return found, &render.PlatformErrors{Err: main, ByImage: maps.Clone(b.errs)}
+	}
+	return found, nil
 }
 
 // platformRepo is one ECR repository: the images of one BatchGetImage.

@@ -304,6 +304,18 @@ func TestImagePlatformsOfFailures(t *testing.T) {
 			if diff := gocmp.Diff(map[string][]render.Platform{tc.images[0]: index}, got); diff != "" {
 				t.Errorf("answers (-want +got):\n%s", diff)
 			}
+			// Each failed image keeps its own failure.
+			var pe *render.PlatformErrors
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %T, want a *render.PlatformErrors", err)
+			}
+			for _, im := range tc.images[1:] {
+				own := pe.ByImage[im]
+				denied := strings.Contains(im, "/denied:")
+				if own == nil || errors.Is(own, render.ErrAccessDenied) != denied {
+					t.Errorf("error of %s = %v, want its own (access denied: %v)", im, own, denied)
+				}
+			}
 		})
 	}
 }
