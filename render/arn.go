@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ecsrender/ecsrender/render/internal/ascii"
+
 	"github.com/ecsrender/ecsrender/render/ref"
 )
 
@@ -30,7 +32,7 @@ func isPartition(s string) bool {
 		return false
 	}
 	for _, p := range parts[1:] {
-		if !isLower(p) {
+		if !ascii.IsLower(p) {
 			return false
 		}
 	}
@@ -41,11 +43,11 @@ func isPartition(s string) bool {
 // regexp ^[a-z]{2}(-[a-z]+)+-[0-9]+$ says: us-east-1, us-gov-west-1.
 func isRegionName(s string) bool {
 	parts := strings.Split(s, "-")
-	if len(parts) < 3 || len(parts[0]) != 2 || !isLower(parts[0]) || !isDigits(parts[len(parts)-1]) {
+	if len(parts) < 3 || len(parts[0]) != 2 || !ascii.IsLower(parts[0]) || !ascii.IsDigits(parts[len(parts)-1]) {
 		return false
 	}
 	for _, p := range parts[1 : len(parts)-1] {
-		if !isLower(p) {
+		if !ascii.IsLower(p) {
 			return false
 		}
 	}
@@ -96,32 +98,6 @@ func isNameOf(s, punct string) bool {
 	}
 	for i := range len(s) {
 		if c := s[i]; !isAlnum(c) && strings.IndexByte(punct, c) < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// isLower reports whether s is one or more ASCII lower-case letters.
-func isLower(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < 'a' || s[i] > 'z' {
-			return false
-		}
-	}
-	return true
-}
-
-// isDigits reports whether s is one or more ASCII digits.
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}

@@ -3,6 +3,8 @@ package render
 import (
 	"strconv"
 	"strings"
+
+	"github.com/ecsrender/ecsrender/render/internal/ascii"
 )
 
 // verifyKind is the kind of resource a reference points at.
@@ -214,7 +216,7 @@ func splitARN(s string) (verifyARN, bool) {
 // loop that a one-shot run need not compile.
 func ecrImageAccount(image string) (string, bool) {
 	account, rest, ok := strings.Cut(image, ".")
-	if !ok || len(account) != 12 || !isDigits(account) {
+	if !ok || len(account) != 12 || !ascii.IsDigits(account) {
 		return "", false
 	}
 	suffixes := []string{"amazonaws.com/", "amazonaws.com.cn/"}

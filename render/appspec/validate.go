@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ecsrender/ecsrender/render/internal/ascii"
+
 	"github.com/ecsrender/ecsrender/render/internal/suggest"
 	"github.com/ecsrender/ecsrender/render/ref"
 )
@@ -44,7 +46,7 @@ func isPlatformVersion(s string) bool {
 		return false
 	}
 	for _, p := range parts {
-		if !isDigits(p) {
+		if !ascii.IsDigits(p) {
 			return false
 		}
 	}
@@ -75,7 +77,7 @@ func cutFunctionARN(s string) (string, bool) {
 	if !ok || strings.IndexFunc(partition, func(r rune) bool { return !('a' <= r && r <= 'z' || r == '-') }) >= 0 {
 		return "", false
 	}
-	if !isLambdaRegion(f[3]) || len(f[4]) != 12 || !isDigits(f[4]) {
+	if !isLambdaRegion(f[3]) || len(f[4]) != 12 || !ascii.IsDigits(f[4]) {
 		return "", false
 	}
 	return f[6], true
@@ -86,11 +88,11 @@ func cutFunctionARN(s string) (string, bool) {
 func isLambdaRegion(s string) bool {
 	parts := strings.Split(s, "-")
 	last := parts[len(parts)-1]
-	if len(parts) < 3 || len(parts[0]) != 2 || len(last) != 1 || !isDigits(last) {
+	if len(parts) < 3 || len(parts[0]) != 2 || len(last) != 1 || !ascii.IsDigits(last) {
 		return false
 	}
 	for _, p := range parts[:len(parts)-1] {
-		if !isLower(p) {
+		if !ascii.IsLower(p) {
 			return false
 		}
 	}
@@ -116,32 +118,6 @@ func isWord(s string, limit int) bool {
 	for i := range len(s) {
 		c := s[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// isDigits reports whether s is one or more ASCII digits.
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// isLower reports whether s is one or more ASCII lower-case letters.
-func isLower(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < 'a' || s[i] > 'z' {
 			return false
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ecsrender/ecsrender/render/internal/ascii"
 )
 
 // ImageRef is a parsed container image reference, as written in a task
@@ -101,20 +103,6 @@ func isDomainComponent(s string) bool {
 	return true
 }
 
-// isDigits reports whether s is one or more ASCII digits, as the regexp
-// ^[0-9]+$ says (a registry port).
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // parseECRHostName returns the account and region of a lower-case private
 // ECR host, ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn] or the
 // dual-stack ACCOUNT.dkr-ecr[-fips].REGION.on.aws, as the groups of the
@@ -124,7 +112,7 @@ func isDigits(s string) bool {
 // the same images as the plain ones.
 func parseECRHostName(host string) (account, region string, ok bool) {
 	account, rest, ok := strings.Cut(host, ".")
-	if !ok || len(account) != 12 || !isDigits(account) {
+	if !ok || len(account) != 12 || !ascii.IsDigits(account) {
 		return "", "", false
 	}
 	suffixes := []string{".amazonaws.com", ".amazonaws.com.cn"}
@@ -149,24 +137,11 @@ func parseECRHostName(host string) (account, region string, ok bool) {
 // [a-z]{2,4}(?:-[a-z]+)+-[0-9]+ says: us-east-1, us-gov-west-1, eusc-de-east-1.
 func isECRRegion(s string) bool {
 	parts := strings.Split(s, "-")
-	if len(parts) < 3 || len(parts[0]) < 2 || len(parts[0]) > 4 || !isDigits(parts[len(parts)-1]) {
+	if len(parts) < 3 || len(parts[0]) < 2 || len(parts[0]) > 4 || !ascii.IsDigits(parts[len(parts)-1]) {
 		return false
 	}
 	for _, p := range parts[:len(parts)-1] {
-		if !isLower(p) {
-			return false
-		}
-	}
-	return true
-}
-
-// isLower reports whether s is one or more ASCII lower-case letters.
-func isLower(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < 'a' || s[i] > 'z' {
+		if !ascii.IsLower(p) {
 			return false
 		}
 	}
@@ -357,7 +332,7 @@ func checkRegistry(reg string) error {
 			}
 		}
 	}
-	if port != "" && !isDigits(port) {
+	if port != "" && !ascii.IsDigits(port) {
 		return fmt.Errorf("invalid registry %q: port %q is not a number", reg, port)
 	}
 	return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ecsrender/ecsrender/render/internal/ascii"
+
 	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
 
@@ -46,7 +48,7 @@ var matchers = []matcher{
 		"a-_b", "a.", "a_", "a__", "a-", "Ab", "aB", "a1.b2_c3__d4-e5--f6", "a\nb", "a.b\n", "a+b"),
 	matches("isDomainComponent", `^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$`, isDomainComponent,
 		"localhost", "my-registry", "a-b-c", "a--b", "ab", "A9", "a-", "-a", "a_b", "a.b", "xn--bcher-kva", "a-\n"),
-	matches("isDigits", `^[0-9]+$`, isDigits, "443", "5000", "0", "00", "1a", "a1", "443\n", "4 43", "１"),
+	matches("IsDigits", `^[0-9]+$`, ascii.IsDigits, "443", "5000", "0", "00", "1a", "a1", "443\n", "4 43", "１"),
 	{name: "parseECRHostName", pattern: `^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.on\.aws)$`,
 		got: func(s string) string {
 			account, region, ok := parseECRHostName(s)
