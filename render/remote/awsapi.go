@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -257,7 +258,7 @@ func (l *Lookups) jsonCall(ctx context.Context, svc apiService, region, op strin
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			return nil, fmt.Errorf("%s answer: not the JSON expected: %w", op, err)
+			return nil, unexpectedAnswer(op, err)
 		}
 	}
 	return data, nil
@@ -276,7 +277,7 @@ func (l *Lookups) queryCall(ctx context.Context, svc apiService, region, op stri
 		return err
 	}
 	if err := xml.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s answer: not the XML expected: %w", op, err)
+		return unexpectedAnswer(op, err)
 	}
 	return nil
 }
@@ -312,6 +313,31 @@ func (l *Lookups) call(ctx context.Context, svc apiService, region string, heade
 		case <-t.C:
 		}
 	}
+}
+
+// httpClient is the configuration's HTTP client (its proxy, CA bundle and
+// dialer) with redirects turned off. AWS's query and JSON APIs never
+// redirect, and a presigned URL is fetched as given; the SDK's client would
+// follow a 307 or 308 again and again, each time with the signed body.
+func (l *Lookups) httpClient() aws.HTTPClient {
+	l.httpOnce.Do(func() {
+		noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		switch c := l.cfg.HTTPClient.(type) {
+		case nil:
+			l.http = &http.Client{Transport: awshttp.NewBuildableClient().GetTransport(), CheckRedirect: noRedirect}
+		case *awshttp.BuildableClient:
+			l.http = &http.Client{Transport: c.GetTransport(), CheckRedirect: noRedirect}
+		case *http.Client:
+			cc := *c
+			cc.CheckRedirect = noRedirect
+			l.http = &cc
+		default:
+			// A client of the caller's own making: its redirect policy is
+			// the caller's choice.
+			l.http = c
+		}
+	})
+	return l.http
 }
 
 func (l *Lookups) retryer() aws.Retryer {
@@ -367,11 +393,7 @@ func (l *Lookups) attempt(ctx context.Context, svc apiService, endpoint, region 
 	if err := v4.NewSigner().SignHTTP(actx, creds, req, hex.EncodeToString(sum[:]), svc.name, region, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign %s request: %w", svc.sdkID, err)
 	}
-	hc := l.cfg.HTTPClient
-	if hc == nil {
-		hc = awshttp.NewBuildableClient()
-	}
-	resp, err := hc.Do(req)
+	resp, err := l.httpClient().Do(req)
 	if err != nil {
 		return nil, &smithyhttp.RequestSendError{Err: cause(err)}
 	}
@@ -437,3 +459,33 @@ func apiError(resp *http.Response, data []byte) *smithy.GenericAPIError {
 	}
 	return &smithy.GenericAPIError{Code: code, Message: msg, Fault: fault}
 }
+
+// unexpectedAnswer is a 2xx answer that is not what op answers, in one
+// line: where the JSON or XML broke, or which field had the wrong type,
+// never the decoder's Go type names. Such an answer proves nothing, so the
+// lookup fails (a captive proxy's page must not pass for "it exists").
+func unexpectedAnswer(op string, err error) error {
+	var (
+		syn  *json.SyntaxError
+		typ  *json.UnmarshalTypeError
+		xsyn *xml.SyntaxError
+	)
+	detail := ""
+	switch {
+	case errors.As(err, &syn):
+		detail = fmt.Sprintf(": not JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ) && typ.Field != "":
+		detail = fmt.Sprintf(": %s is a JSON %s", strconv.Quote(typ.Field), typ.Value)
+	case errors.As(err, &typ):
+		detail = fmt.Sprintf(": a JSON %s", typ.Value)
+	case errors.As(err, &xsyn):
+		detail = fmt.Sprintf(": not XML at line %d", xsyn.Line)
+	case errors.Is(err, errIncomplete):
+		detail = ": " + err.Error()
+	}
+	return &callError{msg: op + " answer: not the answer expected" + detail, errs: []error{err}}
+}
+
+// errIncomplete is an answer that decodes but lacks what the operation
+// always sends.
+var errIncomplete = errors.New("part of it is missing")

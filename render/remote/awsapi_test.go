@@ -275,3 +275,118 @@ func TestSignedRequest(t *testing.T) {
 		t.Errorf("request not signed: %v", got.Header)
 	}
 }
+
+// A redirect is not followed: AWS's APIs never send one, and following it
+// would send the signed request again and again.
+func TestRedirectNotFollowed(t *testing.T) {
+	for _, code := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			var calls atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				http.Redirect(w, r, "/again", code)
+			}))
+			t.Cleanup(srv.Close)
+			_, err := NewLookups(lookupsConfig(t, srv.URL)).Secret(context.Background(), "", "db")
+			want := fmt.Sprintf(`describe secret "db": HTTP %d, not an AWS response`, code)
+			if err == nil || err.Error() != want {
+				t.Errorf("error = %v\nwant    %s", err, want)
+			}
+			if n := calls.Load(); n != 1 {
+				t.Errorf("%d requests, want 1", n)
+			}
+		})
+	}
+}
+
+// An answer of 200 that is not what the operation sends proves nothing: the
+// lookup fails in one line, never "found" and never "missing".
+func TestUnexpectedAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		call       func(context.Context, *Lookups) error
+		want       string
+	}{
+		{"secret: empty object", `{}`, func(ctx context.Context, l *Lookups) error {
+			_, err := l.Secret(ctx, "", "db")
+			return err
+		}, `describe secret "db": DescribeSecret answer: not the answer expected: part of it is missing`},
+		{"secret: a captive portal", `<html>sign in</html>`, func(ctx context.Context, l *Lookups) error {
+			_, err := l.Secret(ctx, "", "db")
+			return err
+		}, `describe secret "db": DescribeSecret answer: not the answer expected: not JSON at byte 1`},
+		{"secret: a string", `""`, func(ctx context.Context, l *Lookups) error {
+			_, err := l.Secret(ctx, "", "db")
+			return err
+		}, `describe secret "db": DescribeSecret answer: not the answer expected: a JSON string`},
+		{"role: html", `<html>hello</html>`, func(ctx context.Context, l *Lookups) error {
+			_, err := l.Role(ctx, "exec")
+			return err
+		}, `get role "exec": GetRole answer: not the answer expected: part of it is missing`},
+		{"parameters: null", `null`, func(ctx context.Context, l *Lookups) error {
+			_, err := l.Parameters(ctx, "", []string{"/a"})
+			return err
+		}, `describe ssm parameter "/a": DescribeParameters answer: not the answer expected: part of it is missing`},
+		{"parameters: wrong type", `{"Parameters":"none"}`, func(ctx context.Context, l *Lookups) error {
+			_, err := l.Parameters(ctx, "", []string{"/a"})
+			return err
+		}, `describe ssm parameter "/a": DescribeParameters answer: not the answer expected: "Parameters" is a JSON string`},
+		{"log groups: empty object", `{}`, func(ctx context.Context, l *Lookups) error {
+			_, err := l.LogGroup(ctx, "", "g")
+			return err
+		}, `describe log group "g": DescribeLogGroups answer: not the answer expected: part of it is missing`},
+		{"service: empty object", `{}`, func(ctx context.Context, l *Lookups) error {
+			_, err := l.Service(ctx, "", "prd", "web")
+			return err
+		}, `describe service "web" in cluster "prd": DescribeServices answer: not the answer expected: part of it is missing`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if form, _ := io.ReadAll(r.Body); strings.Contains(string(form), "GetCallerIdentity") {
+					fmt.Fprint(w, callerXML)
+					return
+				}
+				fmt.Fprint(w, tc.body)
+			}))
+			t.Cleanup(srv.Close)
+			err := tc.call(context.Background(), NewLookups(lookupsConfig(t, srv.URL)))
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error = %v\nwant    %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// The task definition a service runs must be in ECS's answer.
+func TestTaskDefinitionAnswerIncomplete(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeServices") {
+			fmt.Fprint(w, `{"services":[{"status":"ACTIVE","taskDefinition":"arn:aws:ecs:us-east-1:123456789012:task-definition/web:3"}],"failures":[]}`)
+			return
+		}
+		fmt.Fprint(w, `{}`)
+	}))
+	t.Cleanup(srv.Close)
+	_, err := NewLookups(lookupsConfig(t, srv.URL)).Service(context.Background(), "", "prd", "web")
+	want := `describe task definition "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3": DescribeTaskDefinition answer: not the answer expected: part of it is missing`
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v\nwant    %s", err, want)
+	}
+}
+
+// Tokens that come round again end the paging, as a repeat of the last does.
+func TestPagesStopOnACycle(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		fmt.Fprintf(w, `{"logGroups":[],"nextToken":%q}`, []string{"A", "B"}[n%2])
+	}))
+	t.Cleanup(srv.Close)
+	found, err := NewLookups(lookupsConfig(t, srv.URL)).LogGroup(context.Background(), "", "g")
+	if err != nil || found {
+		t.Fatalf("LogGroup = %v, %v; want false, nil", found, err)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d calls, want 3 (B, A, then B again)", n)
+	}
+}

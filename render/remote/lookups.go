@@ -47,6 +47,8 @@ type Lookups struct {
 
 	retryerOnce sync.Once
 	retry       aws.Retryer
+	httpOnce    sync.Once
+	http        aws.HTTPClient
 
 	mu      sync.Mutex
 	clients map[lookupClientKey]any
@@ -185,6 +187,9 @@ func (l *Lookups) Role(ctx context.Context, ref string) (render.RoleFacts, error
 		}
 		return render.RoleFacts{}, lookupFailure(ctx, what, "iam:GetRole", err)
 	}
+	if out.ARN == "" {
+		return render.RoleFacts{}, lookupFailure(ctx, what, "iam:GetRole", unexpectedAnswer("GetRole", errIncomplete))
+	}
 	facts := render.RoleFacts{Found: true, ARN: out.ARN}
 	doc := out.Policy
 	// IAM returns the document URL-encoded (RFC 3986, so PathUnescape:
@@ -247,13 +252,18 @@ func (l *Lookups) Parameters(ctx context.Context, region string, names []string)
 			err := pages(func(token string) (string, error) {
 				in.NextToken = token
 				var out struct {
-					Parameters []struct{ Name string }
+					Parameters *[]struct{ Name string }
 					NextToken  string
 				}
 				if _, err := l.jsonCall(ctx, ssmAPI, r, "DescribeParameters", in, &out); err != nil {
 					return "", err
 				}
-				for _, m := range out.Parameters {
+				if out.Parameters == nil {
+					// SSM sends the list, empty or not: an answer without it
+					// cannot tell "missing".
+					return "", unexpectedAnswer("DescribeParameters", errIncomplete)
+				}
+				for _, m := range *out.Parameters {
 					for _, n := range candidates[r][m.Name] {
 						found[n] = true
 					}
@@ -291,18 +301,32 @@ const maxPages = 1000
 var errTooManyPages = fmt.Errorf("still paging after %d pages", maxPages)
 
 // pages calls page with each next token, from none, until it returns no
-// token or the same token again (as the SDK's paginators stop). After
+// token or one it returned before (the SDK's paginators stop at a repeat of
+// the last; a service that cycles through tokens would never end). After
 // maxPages pages with a token still pending it fails with errTooManyPages.
 func pages(page func(token string) (string, error)) error {
 	token := ""
+	seen := map[string]bool{}
 	for range maxPages {
 		next, err := page(token)
-		if err != nil || next == "" || next == token {
+		if err != nil || next == "" || seen[next] || next == token {
 			return err
 		}
+		seen[next] = true
 		token = next
 	}
 	return errTooManyPages
+}
+
+// hasKey reports whether the JSON object data holds key, with a value
+// other than null.
+func hasKey(data []byte, key string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	v, ok := m[key]
+	return ok && string(v) != "null"
 }
 
 // ssmStoredNames returns the region of an SSM parameter reference (empty
@@ -340,7 +364,11 @@ func (l *Lookups) Secret(ctx context.Context, region, id string) (bool, error) {
 	if r == "" {
 		return false, &lookupError{msg: what + ": no region (pass --region)"}
 	}
-	_, err := l.jsonCall(ctx, secretsAPI, r, "DescribeSecret", struct{ SecretId string }{id}, nil)
+	var out struct{ ARN, Name string }
+	_, err := l.jsonCall(ctx, secretsAPI, r, "DescribeSecret", struct{ SecretId string }{id}, &out)
+	if err == nil && out.ARN == "" && out.Name == "" {
+		err = unexpectedAnswer("DescribeSecret", errIncomplete)
+	}
 	if err != nil {
 		if lookupCode(err) == "ResourceNotFoundException" {
 			return false, nil
@@ -366,7 +394,7 @@ func (l *Lookups) LogGroup(ctx context.Context, region, name string) (bool, erro
 			NextToken          string `json:"nextToken,omitempty"`
 		}{name, token}
 		var out struct {
-			LogGroups []struct {
+			LogGroups *[]struct {
 				LogGroupName string `json:"logGroupName"`
 			} `json:"logGroups"`
 			NextToken string `json:"nextToken"`
@@ -374,7 +402,10 @@ func (l *Lookups) LogGroup(ctx context.Context, region, name string) (bool, erro
 		if _, err := l.jsonCall(ctx, logsAPI, r, "DescribeLogGroups", in, &out); err != nil {
 			return "", err
 		}
-		for _, g := range out.LogGroups {
+		if out.LogGroups == nil {
+			return "", unexpectedAnswer("DescribeLogGroups", errIncomplete)
+		}
+		for _, g := range *out.LogGroups {
 			if g.LogGroupName == name {
 				seen = true
 				return "", nil
@@ -786,11 +817,7 @@ func (l *Lookups) fetchConfig(ctx context.Context, client *ecr.Client, ref image
 	if err != nil {
 		return notServed
 	}
-	hc := l.cfg.HTTPClient
-	if hc == nil {
-		hc = awshttp.NewBuildableClient()
-	}
-	resp, err := hc.Do(req)
+	resp, err := l.httpClient().Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return canceled(err)
@@ -1016,7 +1043,13 @@ func (l *Lookups) Service(ctx context.Context, region, cluster, service string) 
 		Cluster  string   `json:"cluster"`
 		Services []string `json:"services"`
 	}{cluster, []string{service}}
-	if _, err := l.jsonCall(ctx, ecsAPI, r, "DescribeServices", in, &out); err != nil {
+	raw, err := l.jsonCall(ctx, ecsAPI, r, "DescribeServices", in, &out)
+	if err == nil && !hasKey(raw, "services") && !hasKey(raw, "failures") {
+		// ECS sends its lists, empty or not: an answer with neither
+		// cannot tell "missing".
+		err = unexpectedAnswer("DescribeServices", errIncomplete)
+	}
+	if err != nil {
 		if lookupCode(err) == "ClusterNotFoundException" {
 			return render.ServiceFacts{}, nil
 		}
@@ -1057,6 +1090,9 @@ func (l *Lookups) Service(ctx context.Context, region, cluster, service string) 
 	body, err := l.jsonCall(ctx, ecsAPI, r, "DescribeTaskDefinition", struct {
 		TaskDefinition string `json:"taskDefinition"`
 	}{facts.TaskDefinitionARN}, nil)
+	if err == nil && !hasKey(body, "taskDefinition") {
+		err = unexpectedAnswer("DescribeTaskDefinition", errIncomplete)
+	}
 	if err != nil {
 		return render.ServiceFacts{}, lookupFailure(ctx, fmt.Sprintf("describe task definition %q", facts.TaskDefinitionARN), "ecs:DescribeTaskDefinition", err)
 	}
