@@ -89,7 +89,8 @@ type LogGroupLookup interface {
 // PlatformLookup tells which platforms an ECR image offers.
 type PlatformLookup interface {
 	// ImagePlatforms lists the platforms an ECR image (a full reference, ideally pinned REPO@sha256:...) offers:
-	// many for an image index / manifest list, one for a single image whose config was readable, nil when unknown.
+	// many for an image index / manifest list, one for a single image whose config was readable, nil when unknown,
+	// and an empty list for an index that lists nothing a task can run.
 	ImagePlatforms(ctx context.Context, image string) ([]Platform, error) // ecr:BatchGetImage (+ layer config when possible)
 }
 
@@ -468,8 +469,16 @@ func (v *verifier) judge(r verifyRef, caller string, denied map[verifyKind]bool,
 			problem("log group %q not found in region %q; create it, or set awslogs-create-group to \"true\" and allow logs:CreateLogGroup to the execution role", r.id, v.region(r.region))
 		}
 	case verifyImage:
-		offered := realPlatforms(res.val.([]Platform))
-		if len(offered) == 0 || slices.ContainsFunc(offered, r.platform.runsOn) {
+		listed := res.val.([]Platform)
+		if listed == nil {
+			return nil // unknown
+		}
+		offered := realPlatforms(listed)
+		if len(offered) == 0 {
+			problem("image %q is an index that lists no image a task can run (only attestations, or nothing); rebuild it for %s", r.id, r.platform)
+			return nil
+		}
+		if slices.ContainsFunc(offered, r.platform.runsOn) {
 			return nil
 		}
 		var names []string

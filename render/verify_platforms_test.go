@@ -104,6 +104,12 @@ func TestVerifyPlatformsBatch(t *testing.T) {
 			},
 			warnings: []string{"image platforms not verified: access denied (grant ecr:BatchGetImage)"}},
 		{name: "left out without an error is unknown", platforms: good, failed: []string{nginxImage}},
+		{name: "an index that lists nothing", platforms: map[string][]Platform{railsImage: multiArch, nginxImage: {}}, problems: []string{
+			`containerDefinitions[1].image: image "` + nginxImage + `" is an index that lists no image a task can run (only attestations, or nothing); rebuild it for linux/arm64/v8`,
+		}},
+		{name: "an index of attestations only", platforms: map[string][]Platform{railsImage: multiArch, nginxImage: {{OS: "unknown", Architecture: "unknown"}}}, problems: []string{
+			`containerDefinitions[1].image: image "` + nginxImage + `" is an index that lists no image a task can run (only attestations, or nothing); rebuild it for linux/arm64/v8`,
+		}},
 		{name: "one failed", platforms: good, failed: []string{nginxImage}, err: errors.New(`get image manifest "x": ServerException (HTTP 500): down (3 attempts)`),
 			wantErr: `get image manifest "x": ServerException (HTTP 500): down (3 attempts)`},
 	} {

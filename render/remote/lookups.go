@@ -700,7 +700,9 @@ func (b *platformBatch) platforms(ctx context.Context, client *ecr.Client, im pl
 	}
 	mediaType := cmp.Or(aws.ToString(img.ImageManifestMediaType), m.MediaType)
 	if mediaType == mediaOCIIndex || mediaType == mediaDockerList || (mediaType == "" && m.Manifests != nil) {
-		var ps []render.Platform
+		// Not nil even when empty: an index that lists nothing runnable
+		// is known to offer nothing, which verify reports.
+		ps := []render.Platform{}
 		for _, e := range m.Manifests {
 			// buildx adds attestation manifests as "unknown/unknown":
 			// nothing a task can run.

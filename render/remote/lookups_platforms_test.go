@@ -579,3 +579,21 @@ func TestImagePlatformsOfBlobHangs(t *testing.T) {
 		t.Errorf("%d GetDownloadUrlForLayer calls, want 2 (one probe per registry)", urls)
 	}
 }
+
+// An index that lists nothing a task can run is known to offer nothing
+// (an empty list), not unknown (nil): verify reports it.
+func TestImagePlatformsEmptyIndex(t *testing.T) {
+	for _, manifest := range []string{
+		`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`,
+		`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:00","size":1,"platform":{"os":"unknown","architecture":"unknown"}}]}`,
+	} {
+		sum := sha256.Sum256([]byte(manifest))
+		im := platformImageFake{tag: "v1", digest: "sha256:" + hex.EncodeToString(sum[:]), manifest: manifest, mediaType: mediaOCIIndex}
+		e := &platformRegistry{repos: map[string][]platformImageFake{"123456789012/app": {im}}}
+		f := e.serve(t)
+		ps, err := NewLookups(lookupsConfig(t, f.URL)).ImagePlatforms(context.Background(), host+"app@"+im.digest)
+		if err != nil || ps == nil || len(ps) != 0 {
+			t.Errorf("ImagePlatforms = %#v, %v; want an empty, non-nil list", ps, err)
+		}
+	}
+}
