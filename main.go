@@ -227,7 +227,7 @@ func doRender(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, lookupE
 		fmt.Fprintln(stdout, "ok: the template renders and passes every check")
 		return nil
 	}
-	return writeArtifacts(ctx, c.String("out"), files, stdout)
+	return renderFailed(c, writeArtifacts(ctx, c.String("out"), files, stdout))
 }
 
 // runDeps builds the outside world of a run. Offline, no AWS configuration
@@ -248,7 +248,7 @@ func runDeps(ctx context.Context, c *cli.Context, stdin io.Reader, stderr io.Wri
 // renderFailed says when a failed render was stopped by a signal, which
 // the error itself shows only as a cancelled context.
 func renderFailed(c *cli.Context, err error) error {
-	if c.Context.Err() != nil {
+	if err != nil && c.Context.Err() != nil {
 		return fmt.Errorf("%w (stopped by a signal; nothing written)", err)
 	}
 	return err

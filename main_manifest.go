@@ -118,7 +118,7 @@ func doManifest(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, looku
 		}
 		return nil
 	}
-	return writeArtifacts(ctx, c.String("out"), files, stdout)
+	return renderFailed(c, writeArtifacts(ctx, c.String("out"), files, stdout))
 }
 
 // flagGiven reports whether flag name has a value: a variable set empty
