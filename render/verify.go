@@ -517,8 +517,9 @@ func (p Platform) runsOn(have Platform) bool {
 // a lookup still waiting for a slot, or for another service's answer,
 // returns when --timeout runs out; the lookups word their own errors.
 func verifyFailure(k verifyKind, id string, err error) error {
+	var stopped stoppedError
 	switch {
-	case err != context.DeadlineExceeded && err != context.Canceled:
+	case !errors.As(err, &stopped) && err != context.DeadlineExceeded && err != context.Canceled:
 		return err
 	case k == verifyAccount:
 		return fmt.Errorf("account not known: %w", err)
@@ -576,23 +577,37 @@ func (c *VerifyCache) call(ctx context.Context, f func(context.Context) error) e
 	// select picks at random among ready cases: without this, a run past
 	// its deadline would still start some calls.
 	if err := ctx.Err(); err != nil {
-		return err
+		return stoppedError{err}
 	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return stoppedError{ctx.Err()}
 	}
 	defer func() { <-c.sem }()
 	return f(ctx)
 }
+
+// stoppedError is a lookup that the run's end kept from being made, or
+// from being waited for, worded as remote words a call cut short rather
+// than as Go's "context deadline exceeded".
+type stoppedError struct{ err error }
+
+func (e stoppedError) Error() string {
+	if errors.Is(e.err, context.DeadlineExceeded) {
+		return "no answer before the deadline"
+	}
+	return "canceled"
+}
+
+func (e stoppedError) Unwrap() error { return e.err }
 
 func (e *verifyEntry) wait(ctx context.Context) (any, error) {
 	select {
 	case <-e.done:
 		return e.val, e.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, stoppedError{ctx.Err()}
 	}
 }
 

@@ -547,8 +547,8 @@ func TestVerifyTimeout(t *testing.T) {
 		account bool
 		want    string
 	}{
-		{"account first", true, `account not known: context canceled`},
-		{"first reference", false, `role "arn:aws:iam::123456789012:role/web-exec" not verified: context canceled`},
+		{"account first", true, `account not known: canceled`},
+		{"first reference", false, `role "arn:aws:iam::123456789012:role/web-exec" not verified: canceled`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -1106,5 +1106,21 @@ func BenchmarkVerifyRoundTrips(b *testing.B) {
 		if _, err := Verify(context.Background(), td, in, w.lookups(), nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A run past its deadline says so in the words remote uses for a call cut
+// short, not Go's "context deadline exceeded".
+func TestVerifyDeadlineWording(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	w := goodWorld()
+	lk := w.lookups()
+	lk.Account = nil
+	_, err := Verify(ctx, tParse(verifyTemplate), verifyInput(), lk, nil)
+	want := `role "arn:aws:iam::123456789012:role/web-exec" not verified: no answer before the deadline`
+	if err == nil || err.Error() != want || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Verify error = %v, want %s (and errors.Is DeadlineExceeded)", err, want)
 	}
 }
