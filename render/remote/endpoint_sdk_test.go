@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"testing"
 
@@ -81,5 +80,5 @@ func TestEndpointMatchesSDK(t *testing.T) {
 	if compared < len(services)*len(regions) {
 		t.Fatalf("only %d combinations compared", compared)
 	}
-	t.Log(fmt.Sprintf("%d combinations compared", compared))
+	t.Logf("%d combinations compared", compared)
 }

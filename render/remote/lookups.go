@@ -741,10 +741,6 @@ const (
 	maxImageConfigLength = 1 << 20
 )
 
-// layerErrorCodes are GetDownloadUrlForLayer's answers about the layer
-// asked, not about the endpoint: they leave the registry open.
-var layerErrorCodes = []string{"LayersNotFoundException", "LayerInaccessibleException", "RepositoryNotFoundException"}
-
 // notImplementedCodes are answers about the endpoint, not the layer: it
 // does not have the operation (look-alike registries).
 var notImplementedCodes = []string{"UnsupportedOperation", "NotImplemented", "InvalidAction", "UnknownOperationException"}
