@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -60,6 +61,7 @@ func main() {
 	sizes := fs.String("sizes", "10,100,1000", "the manifests' numbers of services")
 	listen := fs.String("listen", "127.0.0.1:0", "the proxy's address")
 	env := fs.Int("env", 0, "environment entries added to each template's app container")
+	delay := fs.Duration("delay", 0, "how long the proxy holds each call before passing it on: a network's round trip")
 	fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "seed":
@@ -67,7 +69,7 @@ func main() {
 			log.Fatal(err)
 		}
 	case "proxy":
-		if err := proxy(*endpoint, *listen); err != nil {
+		if err := proxy(*endpoint, *listen, *delay); err != nil {
 			log.Fatal(err)
 		}
 	default:
@@ -211,8 +213,10 @@ func service(r *http.Request) string {
 }
 
 // proxy counts calls by kind: "s3 GET", "ecr OPERATION", and for other
-// services (verify's) "SERVICE METHOD".
-func proxy(endpoint, listen string) error {
+// services (verify's) "SERVICE METHOD". With delay it holds each call that
+// long first, as a network between a build and AWS would: calls that
+// overlap then wait together, where a local moto answers one at a time.
+func proxy(endpoint, listen string, delay time.Duration) error {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return err
@@ -238,6 +242,9 @@ func proxy(endpoint, listen string) error {
 		mu.Lock()
 		counts[key]++
 		mu.Unlock()
+		if delay > 0 {
+			time.Sleep(delay)
+		}
 		rp.ServeHTTP(w, r)
 	})
 	srv := &http.Server{Addr: listen, Handler: h}
