@@ -5,28 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ecsrender/ecsrender/render/internal/matchtest"
 )
-
-// matcher is a hand-written matcher next to the regexp it replaces. Both
-// are reduced to one string (whether it matched, and the groups a caller
-// reads) so that a test can compare them.
-type matcher struct {
-	name    string
-	pattern string
-	got     func(string) string
-	want    func(*regexp.Regexp, string) string
-	// edges are inputs at this matcher's own bounds, on top of
-	// commonInputs.
-	edges []string
-}
-
-// matches adapts a matcher that only says yes or no.
-func matches(name, pattern string, f func(string) bool, edges ...string) matcher {
-	return matcher{name: name, pattern: pattern, edges: edges,
-		got:  func(s string) string { return fmt.Sprint(f(s)) },
-		want: func(re *regexp.Regexp, s string) string { return fmt.Sprint(re.MatchString(s)) },
-	}
-}
 
 // commonInputs are the edges every matcher meets: empty, each punctuation
 // mark some pattern allows, non-ASCII, case folding (the Kelvin sign is a K
@@ -36,30 +17,30 @@ var commonInputs = []string{"", "a", "A", "0", "_", "-", ".", "/", "+", "=", ","
 	"web", "web-app_1", "web app", "web\n", "\nweb", "wéb", "web.app", "a+b", "a=b", "a,b", "a@b", "a/b", "a:b",
 	"a->b", "\x00", "\t", "K", "k", "\u212a", "\u017f", "\xff", "é", "１"}
 
-var matchers = []matcher{
-	matches("IsECSName", `^[A-Za-z0-9_-]{1,255}$`, IsECSName,
+var matchers = []matchtest.Matcher{
+	matchtest.Matches("IsECSName", `^[A-Za-z0-9_-]{1,255}$`, IsECSName,
 		strings.Repeat("a", 254), strings.Repeat("a", 255), strings.Repeat("a", 256), strings.Repeat("é", 100)),
-	matches("isRoleName", `^[\w+=,.@-]{1,64}$`, isRoleName,
+	matchtest.Matches("isRoleName", `^[\w+=,.@-]{1,64}$`, isRoleName,
 		strings.Repeat("r", 63), strings.Repeat("r", 64), strings.Repeat("r", 65), "ecs-task_role+=,.@-", "role/path", "role name"),
-	matches("isAccount", `^[0-9]{12}$`, isAccount,
+	matchtest.Matches("isAccount", `^[0-9]{12}$`, isAccount,
 		"123456789012", "12345678901", "1234567890123", "12345678901a", "１23456789012", "aws_account_id"),
-	matches("isPartition", `^aws(-[a-z]+){0,2}$`, isPartition,
+	matchtest.Matches("isPartition", `^aws(-[a-z]+){0,2}$`, isPartition,
 		"aws", "aws-cn", "aws-us-gov", "aws-iso-b", "aws-a-b-c", "aws-", "aws--cn", "aws-cn-", "awscn", "AWS", "aws-CN",
 		"aws-cn\n", "aws\n", "xaws", "aws-c1", "aws-é"),
-	matches("isRegionName", `^[a-z]{2}(-[a-z]+)+-[0-9]+$`, isRegionName,
+	matchtest.Matches("isRegionName", `^[a-z]{2}(-[a-z]+)+-[0-9]+$`, isRegionName,
 		"us-east-1", "us-gov-west-1", "ap-northeast-10", "us-1", "use-east-1", "u-east-1", "us-east-", "us--east-1",
 		"us-east-1a", "us-east-1\n", "US-east-1", "us-east-１", "us-east-1-2", "-us-east-1", "${AWS_REGION}"),
-	matches("isRolePath", `^([\w+=,.@-]+/)*$`, isRolePath,
+	matchtest.Matches("isRolePath", `^([\w+=,.@-]+/)*$`, isRolePath,
 		"service-role/", "a/b/", "a//", "/", "a", "a/b", "_+=,.@-/", "a b/", "a/\n", "\u212a/", "é/"),
-	matches("isSSMName", `^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`, isSSMName,
+	matchtest.Matches("isSSMName", `^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`, isSSMName,
 		"/prd/db/password", "prd/db", "/", "//a", "/a/", "a//b", "a.b-c_d", "/a b", "/a\n", "a+b", "/\u212a"),
-	matches("isSecretName", `^[A-Za-z0-9/_+=.@-]+$`, isSecretName,
+	matchtest.Matches("isSecretName", `^[A-Za-z0-9/_+=.@-]+$`, isSecretName,
 		"prd/db-AbCdEf", "a/_+=.@-", "a:b", "a b", "a\n"),
-	matches("isNameOf diffName", `^[A-Za-z0-9_./@:+=-]+$`, func(s string) bool { return isNameOf(s, "_./@:+=-") },
+	matchtest.Matches("isNameOf diffName", `^[A-Za-z0-9_./@:+=-]+$`, func(s string) bool { return isNameOf(s, "_./@:+=-") },
 		"a/b:c@d+e=f.g_h-i", "a,b", "a->b"),
-	matches("isNameOf quoteIfNeeded", `^[A-Za-z0-9_.=-]+$`, func(s string) bool { return isNameOf(s, "_.=-") },
+	matchtest.Matches("isNameOf quoteIfNeeded", `^[A-Za-z0-9_.=-]+$`, func(s string) bool { return isNameOf(s, "_.=-") },
 		"RAILS_ENV", "a.b=c-d", "a/b", "a b"),
-	matches("isCredentialEnv", `(?i)^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY|AWS_SECRET_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_CREDENTIALS_.*|AWS_CONTAINER_AUTHORIZATION_TOKEN.*|AWS_WEB_IDENTITY_TOKEN_FILE)$`, isCredentialEnv,
+	matchtest.Matches("isCredentialEnv", `(?i)^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY|AWS_SECRET_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_CREDENTIALS_.*|AWS_CONTAINER_AUTHORIZATION_TOKEN.*|AWS_WEB_IDENTITY_TOKEN_FILE)$`, isCredentialEnv,
 		"AWS_ACCESS_KEY_ID", "aws_access_key_id", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_", "AWS_ACCESS_KEY_IDS", "AWS_SECRET_ACCESS_KEY",
 		"AWS_SECRET_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_WEB_IDENTITY_TOKEN",
 		"AWS_CONTAINER_CREDENTIALS_", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "aws_container_credentials_full_uri",
@@ -67,44 +48,44 @@ var matchers = []matcher{
 		"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKE",
 		"AWS_SECRET_ACCESS_\u212aEY", "AWS_SESSION_TO\u212aEN", "\u017fAWS_ACCESS_KEY", "AW\u017f_ACCESS_KEY_ID", "AW\u017f_CONTAINER_CREDENTIALS_X",
 		"AWS_ACCESS_KEY_ID\n", "\nAWS_ACCESS_KEY_ID", " AWS_ACCESS_KEY_ID", "AWS_REGION", "AWS_ACCESS_KEY_ID\x00"),
-	{name: "splitAmount", pattern: `^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$`,
-		got: func(s string) string {
+	{Name: "splitAmount", Pattern: `^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$`,
+		Got: func(s string) string {
 			amount, unit, ok := splitAmount(s)
 			if !ok {
 				return "no match"
 			}
 			return fmt.Sprintf("%q %q", amount, unit)
 		},
-		want: func(re *regexp.Regexp, s string) string {
+		Want: func(re *regexp.Regexp, s string) string {
 			m := re.FindStringSubmatch(s)
 			if m == nil {
 				return "no match"
 			}
 			return fmt.Sprintf("%q %q", m[1], m[2])
 		},
-		edges: []string{"1024", "1 vcpu", "1vcpu", ".5 gb", "0.25 vcpu", "1.", "1. gb", ".", ". gb", "1.2.3", "1 2",
+		Edges: []string{"1024", "1 vcpu", "1vcpu", ".5 gb", "0.25 vcpu", "1.", "1. gb", ".", ". gb", "1.2.3", "1 2",
 			"1 \t\n\f\rgb", "1\vgb", "1 GB", "1 gb ", " 1", "1e3", "-1", "+1", "1_000", "１", "1 g\u212a", "1 gbé", "2048\n"}},
-	{name: "findTerraformLeftover", pattern: `\$\{[^}]*\}`,
-		got:  findTerraformLeftover,
-		want: func(re *regexp.Regexp, s string) string { return re.FindString(s) },
-		edges: []string{"${X}", "a${X}b", "${}", "${", "$ {X}", "${X", "${X${Y}", "${X}${Y}", "${\n}", "$${X}", "}${X}",
+	{Name: "findTerraformLeftover", Pattern: `\$\{[^}]*\}`,
+		Got:  findTerraformLeftover,
+		Want: func(re *regexp.Regexp, s string) string { return re.FindString(s) },
+		Edges: []string{"${X}", "a${X}b", "${}", "${", "$ {X}", "${X", "${X${Y}", "${X}${Y}", "${\n}", "$${X}", "}${X}",
 			"${\xff}", "$$${X}", "${X} ${Y", "${ ${Y}"}},
-	{name: "ecrImageAccount", pattern: `^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.[a-z0-9-]+\.on\.aws)/`,
-		got: func(s string) string {
+	{Name: "ecrImageAccount", Pattern: `^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.[a-z0-9-]+\.on\.aws)/`,
+		Got: func(s string) string {
 			account, ok := ecrImageAccount(s)
 			if !ok {
 				return "no match"
 			}
 			return account
 		},
-		want: func(re *regexp.Regexp, s string) string {
+		Want: func(re *regexp.Regexp, s string) string {
 			m := re.FindStringSubmatch(s)
 			if m == nil {
 				return "no match"
 			}
 			return m[1]
 		},
-		edges: []string{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1", "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app",
+		Edges: []string{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1", "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app",
 			"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app", "123456789012.dkr.ecr.us-east-1.amazonaws.com",
 			"123456789012.dkr.ecr.us-east-1.amazonaws.com.cn", "123456789012.dkr.ecrus-east-1.amazonaws.com/a",
 			"123456789012.dkr.ecr-fipsus-east-1.amazonaws.com/a", "123456789012.dkr.ecr-fips.amazonaws.com/a",
@@ -120,36 +101,11 @@ var matchers = []matcher{
 // the regexp it replaces, on the common inputs and its own edges.
 func TestMatchersAgreeWithRegexps(t *testing.T) {
 	t.Parallel()
-	for _, m := range matchers {
-		re := regexp.MustCompile(m.pattern)
-		for _, in := range append(commonInputs, m.edges...) {
-			if got, want := m.got(in), m.want(re, in); got != want {
-				t.Errorf("%s(%q) = %s, the regexp %s says %s", m.name, in, got, m.pattern, want)
-			}
-		}
-	}
+	matchtest.Agree(t, commonInputs, matchers)
 }
 
 // FuzzMatchers looks for an input on which a matcher and its regexp
 // disagree. The seeds are the table's inputs; with -fuzz it searches on.
 func FuzzMatchers(f *testing.F) {
-	for _, in := range commonInputs {
-		f.Add(in)
-	}
-	for _, m := range matchers {
-		for _, in := range m.edges {
-			f.Add(in)
-		}
-	}
-	res := make([]*regexp.Regexp, len(matchers))
-	for i, m := range matchers {
-		res[i] = regexp.MustCompile(m.pattern)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		for i, m := range matchers {
-			if got, want := m.got(in), m.want(res[i], in); got != want {
-				t.Errorf("%s(%q) = %s, the regexp %s says %s", m.name, in, got, m.pattern, want)
-			}
-		}
-	})
+	matchtest.Fuzz(f, commonInputs, matchers)
 }

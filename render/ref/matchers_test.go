@@ -1,36 +1,16 @@
 package ref
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ecsrender/ecsrender/render/internal/matchtest"
 
 	"github.com/ecsrender/ecsrender/render/internal/ascii"
 
 	"github.com/ecsrender/ecsrender/render/internal/lazyre"
 )
-
-// matcher is a hand-written matcher next to the regexp it replaces. Both
-// are reduced to one string (whether it matched, and the groups a caller
-// reads) so that a test can compare them.
-type matcher struct {
-	name    string
-	pattern string
-	got     func(string) string
-	want    func(*regexp.Regexp, string) string
-	// edges are inputs at this matcher's own bounds, on top of
-	// commonInputs.
-	edges []string
-}
-
-// matches adapts a matcher that only says yes or no.
-func matches(name, pattern string, f func(string) bool, edges ...string) matcher {
-	return matcher{name: name, pattern: pattern, edges: edges,
-		got:  func(s string) string { return fmt.Sprint(f(s)) },
-		want: func(re *regexp.Regexp, s string) string { return fmt.Sprint(re.MatchString(s)) },
-	}
-}
 
 // commonInputs are the edges every matcher meets: empty, a leading or
 // trailing . _ or -, non-ASCII, case folding, invalid UTF-8 and a newline
@@ -38,33 +18,33 @@ func matches(name, pattern string, f func(string) bool, edges ...string) matcher
 var commonInputs = []string{"", "a", "Z", "0", "_", ".", "-", "v1.4.2", "1.27", "latest", "_x", ".x", "-x", "x.", "x-",
 	"IMAGE1_NAME", "image1_name", "a b", "a\n", "\na", "é", "a:b", "a/b", "a@b", "\x00", "\xff", "\u212a", "１"}
 
-var matchers = []matcher{
-	matches("isTag", `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`, isTag,
+var matchers = []matchtest.Matcher{
+	matchtest.Matches("isTag", `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`, isTag,
 		strings.Repeat("t", 127), strings.Repeat("t", 128), strings.Repeat("t", 129), "v"+strings.Repeat(".", 127), "sha256-abc"),
-	matches("isToken", `^[A-Za-z0-9_]{1,64}$`, isToken,
+	matchtest.Matches("isToken", `^[A-Za-z0-9_]{1,64}$`, isToken,
 		strings.Repeat("T", 63), strings.Repeat("T", 64), strings.Repeat("T", 65), "IMAGE-1"),
-	matches("isPathComponent", `^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`, isPathComponent,
+	matchtest.Matches("isPathComponent", `^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`, isPathComponent,
 		"prd-rails", "a.b", "a_b", "a__b", "a___b", "a-b", "a---b", "a._b", "a_.b", "a..b", "a-.b", "a.-b", "a_-b",
 		"a-_b", "a.", "a_", "a__", "a-", "Ab", "aB", "a1.b2_c3__d4-e5--f6", "a\nb", "a.b\n", "a+b"),
-	matches("isDomainComponent", `^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$`, isDomainComponent,
+	matchtest.Matches("isDomainComponent", `^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$`, isDomainComponent,
 		"localhost", "my-registry", "a-b-c", "a--b", "ab", "A9", "a-", "-a", "a_b", "a.b", "xn--bcher-kva", "a-\n"),
-	matches("IsDigits", `^[0-9]+$`, ascii.IsDigits, "443", "5000", "0", "00", "1a", "a1", "443\n", "4 43", "１"),
-	{name: "parseECRHostName", pattern: `^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.on\.aws)$`,
-		got: func(s string) string {
+	matchtest.Matches("IsDigits", `^[0-9]+$`, ascii.IsDigits, "443", "5000", "0", "00", "1a", "a1", "443\n", "4 43", "１"),
+	{Name: "parseECRHostName", Pattern: `^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]+)\.on\.aws)$`,
+		Got: func(s string) string {
 			account, region, ok := parseECRHostName(s)
 			if !ok {
 				return "no match"
 			}
 			return account + " " + region
 		},
-		want: func(re *regexp.Regexp, s string) string {
+		Want: func(re *regexp.Regexp, s string) string {
 			m := re.FindStringSubmatch(s)
 			if m == nil {
 				return "no match"
 			}
 			return m[1] + " " + m[2] + m[3]
 		},
-		edges: []string{"123456789012.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+		Edges: []string{"123456789012.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
 			"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "123456789012.dkr-ecr.us-east-1.on.aws", "123456789012.dkr-ecr-fips.us-east-1.on.aws",
 			"123456789012.dkr.ecr.eusc-de-east-1.amazonaws.com", "123456789012.dkr.ecr.abcde-de-east-1.amazonaws.com",
 			"123456789012.dkr.ecr.u-east-1.amazonaws.com", "123456789012.dkr.ecr.us-1.amazonaws.com", "123456789012.dkr.ecr.us-east-10.amazonaws.com",
@@ -75,10 +55,10 @@ var matchers = []matcher{
 			"1234567890123.dkr.ecr.us-east-1.amazonaws.com", "aws_account_id.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr.US-east-1.amazonaws.com",
 			"123456789012.dkr.ecr.us-east-1.amazonaws.com.cn.cn", "123456789012.dkr.ecr.us-\u212aast-1.amazonaws.com", "123456789012.dkr.ecr.us-east-１.amazonaws.com",
 			"123456789012.dkr.ecr.${AWS_REGION}.amazonaws.com"}},
-	{name: "Leftover", pattern: `\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(?:\$\$\$)?|<[^>]*>?`,
-		got:  Leftover,
-		want: func(re *regexp.Regexp, s string) string { return re.FindString(s) },
-		edges: []string{"${X}", "a${X", "{{ .X }}", "{{ .X", "{{\n}}", "$$$X$$$", "$$$X", "<IMAGE1_NAME>", "<IMAGE1", "a$b", "a{b", "a<b",
+	{Name: "Leftover", Pattern: `\$\{[^}]*\}?|\{\{.*?(?:\}\}|$)|\$\$\$[^$]*(?:\$\$\$)?|<[^>]*>?`,
+		Got:  Leftover,
+		Want: func(re *regexp.Regexp, s string) string { return re.FindString(s) },
+		Edges: []string{"${X}", "a${X", "{{ .X }}", "{{ .X", "{{\n}}", "$$$X$$$", "$$$X", "<IMAGE1_NAME>", "<IMAGE1", "a$b", "a{b", "a<b",
 			"$", "{", "<", "$$", "{{", "<>", "}}", ">"}},
 }
 
@@ -86,38 +66,13 @@ var matchers = []matcher{
 // the regexp it replaces, on the common inputs and its own edges.
 func TestMatchersAgreeWithRegexps(t *testing.T) {
 	t.Parallel()
-	for _, m := range matchers {
-		re := regexp.MustCompile(m.pattern)
-		for _, in := range append(commonInputs, m.edges...) {
-			if got, want := m.got(in), m.want(re, in); got != want {
-				t.Errorf("%s(%q) = %s, the regexp %s says %s", m.name, in, got, m.pattern, want)
-			}
-		}
-	}
+	matchtest.Agree(t, commonInputs, matchers)
 }
 
 // FuzzMatchers looks for an input on which a matcher and its regexp
 // disagree. The seeds are the table's inputs; with -fuzz it searches on.
 func FuzzMatchers(f *testing.F) {
-	for _, in := range commonInputs {
-		f.Add(in)
-	}
-	for _, m := range matchers {
-		for _, in := range m.edges {
-			f.Add(in)
-		}
-	}
-	res := make([]*regexp.Regexp, len(matchers))
-	for i, m := range matchers {
-		res[i] = regexp.MustCompile(m.pattern)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		for i, m := range matchers {
-			if got, want := m.got(in), m.want(res[i], in); got != want {
-				t.Errorf("%s(%q) = %s, the regexp %s says %s", m.name, in, got, m.pattern, want)
-			}
-		}
-	})
+	matchtest.Fuzz(f, commonInputs, matchers)
 }
 
 // TestLazyPatternsCompile compiles every pattern that compiles on first
