@@ -7,10 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +25,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -121,7 +117,7 @@ func (m *motoEnv) buildVerifyWorld(t *testing.T) verifyWorld {
 	m.push("us-east-1", w.armOnlyRepo, "1.0", armIndex)
 
 	// An ALB with a target group for nginx:80, in the default VPC.
-	vpc, subnets := motoDefaultSubnets(t, m.cfg, m.endpoint)
+	vpc, subnets := awstest.DefaultSubnets(t, m.cfg, m.endpoint)
 	lb := elb.NewFromConfig(m.cfg)
 	alb, err := lb.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(m.name("vf")), Subnets: subnets[:2]})
 	must("create load balancer", err)
@@ -627,44 +623,4 @@ func describeCall(r *http.Request) awsCall {
 	form, _ := url.ParseQuery(string(body))
 	c.op, c.resource = form.Get("Action"), form.Get("RoleName")
 	return c
-}
-
-// motoDefaultSubnets returns the default VPC and its subnets, which an ALB
-// needs: one signed EC2 query, not the EC2 SDK module.
-func motoDefaultSubnets(t *testing.T, cfg aws.Config, endpoint string) (string, []string) {
-	t.Helper()
-	ctx := context.Background()
-	body := "Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=default-for-az&Filter.1.Value.1=true"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256([]byte(body))
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ec2", cfg.Region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Subnets []struct {
-			ID  string `xml:"subnetId"`
-			VPC string `xml:"vpcId"`
-		} `xml:"subnetSet>item"`
-	}
-	if err := xml.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Subnets) < 2 {
-		t.Fatalf("describe default subnets: %v (%d subnets, HTTP %d)", err, len(out.Subnets), resp.StatusCode)
-	}
-	var ids []string
-	for _, s := range out.Subnets {
-		ids = append(ids, s.ID)
-	}
-	return out.Subnets[0].VPC, ids
 }

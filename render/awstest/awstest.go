@@ -9,7 +9,11 @@ package awstest
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"maps"
@@ -24,6 +28,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // SetEnv gives the process the environment of a CodeBuild job that talks
@@ -287,4 +295,45 @@ func writeJSON(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.WriteHeader(status)
 	io.WriteString(w, `{"__type":"`+code+`","message":"`+msg+`"}`)
+}
+
+// DefaultSubnets returns the default VPC and its subnets, which an ALB
+// needs (moto makes one at start). It is one signed EC2 query rather than
+// the EC2 SDK module, whose size would dwarf everything else the tests build.
+func DefaultSubnets(t *testing.T, cfg aws.Config, endpoint string) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	body := "Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=default-for-az&Filter.1.Value.1=true"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ec2", cfg.Region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Subnets []struct {
+			ID  string `xml:"subnetId"`
+			VPC string `xml:"vpcId"`
+		} `xml:"subnetSet>item"`
+	}
+	if err := xml.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Subnets) < 2 {
+		t.Fatalf("describe default subnets: %v (%d subnets, HTTP %d)", err, len(out.Subnets), resp.StatusCode)
+	}
+	var ids []string
+	for _, s := range out.Subnets {
+		ids = append(ids, s.ID)
+	}
+	return out.Subnets[0].VPC, ids
 }

@@ -318,17 +318,6 @@ func pages(page func(token string) (string, error)) error {
 	return errTooManyPages
 }
 
-// hasKey reports whether the JSON object data holds key, with a value
-// other than null.
-func hasKey(data []byte, key string) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return false
-	}
-	v, ok := m[key]
-	return ok && string(v) != "null"
-}
-
 // ssmStoredNames returns the region of an SSM parameter reference (empty
 // unless it is an ARN) and the names SSM may store it under. A parameter
 // created as "/a/b" has the ARN ...:parameter/a/b and one created as "x"
@@ -1041,10 +1030,11 @@ func (l *Lookups) Service(ctx context.Context, region, cluster, service string) 
 		Cluster  string   `json:"cluster"`
 		Services []string `json:"services"`
 	}{cluster, []string{service}}
-	raw, err := l.jsonCall(ctx, ecsAPI, r, "DescribeServices", in, &out)
-	if err == nil && !hasKey(raw, "services") && !hasKey(raw, "failures") {
-		// ECS sends its lists, empty or not: an answer with neither
-		// cannot tell "missing".
+	_, err := l.jsonCall(ctx, ecsAPI, r, "DescribeServices", in, &out)
+	if err == nil && out.Services == nil && out.Failures == nil {
+		// ECS sends its lists, empty or not (an empty one decodes to an
+		// empty slice, not nil): an answer with neither cannot tell
+		// "missing".
 		err = unexpectedAnswer("DescribeServices", errIncomplete)
 	}
 	if err != nil {
@@ -1085,10 +1075,13 @@ func (l *Lookups) Service(ctx context.Context, region, cluster, service string) 
 	}
 	// The answer is kept as ECS sent it: render reads the running task
 	// definition's keys and values from it, exactly as ECS has them.
+	var td struct {
+		TaskDefinition json.RawMessage `json:"taskDefinition"`
+	}
 	body, err := l.jsonCall(ctx, ecsAPI, r, "DescribeTaskDefinition", struct {
 		TaskDefinition string `json:"taskDefinition"`
-	}{facts.TaskDefinitionARN}, nil)
-	if err == nil && !hasKey(body, "taskDefinition") {
+	}{facts.TaskDefinitionARN}, &td)
+	if err == nil && (len(td.TaskDefinition) == 0 || string(td.TaskDefinition) == "null") {
 		err = unexpectedAnswer("DescribeTaskDefinition", errIncomplete)
 	}
 	if err != nil {

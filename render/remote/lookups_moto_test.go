@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -17,10 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -34,6 +31,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ecsrender/ecsrender/render"
+	"github.com/ecsrender/ecsrender/render/awstest"
 )
 
 // lookupsMotoEndpoint returns moto's address, skipping the test without
@@ -199,7 +197,7 @@ func buildMotoWorld(t *testing.T, cfg aws.Config, endpoint string) motoWorld {
 	}
 
 	// An ALB with a blue and a green target group in the default VPC.
-	vpc, subnets := motoDefaultSubnets(t, cfg, endpoint)
+	vpc, subnets := awstest.DefaultSubnets(t, cfg, endpoint)
 	lb := elb.NewFromConfig(cfg)
 	alb, err := lb.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("lk-" + w.sfx), Subnets: subnets[:2]})
 	must("create load balancer", err)
@@ -261,47 +259,6 @@ func buildMotoWorld(t *testing.T, cfg aws.Config, endpoint string) motoWorld {
 	})
 	must("create rolling service", err)
 	return w
-}
-
-// motoDefaultSubnets returns the default VPC and its subnets, which an ALB
-// needs. It is one signed EC2 query rather than the EC2 SDK module, whose
-// size would dwarf everything else this test builds.
-func motoDefaultSubnets(t *testing.T, cfg aws.Config, endpoint string) (string, []string) {
-	t.Helper()
-	ctx := context.Background()
-	body := "Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=default-for-az&Filter.1.Value.1=true"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256([]byte(body))
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ec2", cfg.Region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Subnets []struct {
-			ID  string `xml:"subnetId"`
-			VPC string `xml:"vpcId"`
-		} `xml:"subnetSet>item"`
-	}
-	if err := xml.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Subnets) < 2 {
-		t.Fatalf("describe default subnets: %v (%d subnets, HTTP %d)", err, len(out.Subnets), resp.StatusCode)
-	}
-	var ids []string
-	for _, s := range out.Subnets {
-		ids = append(ids, s.ID)
-	}
-	return out.Subnets[0].VPC, ids
 }
 
 func TestLookupsAgainstMoto(t *testing.T) {
